@@ -1,0 +1,1 @@
+"""HTTP routes, thin: they validate, call the engine and shape responses."""

@@ -1,0 +1,5 @@
+"""`python -m maillage` runs the CLI."""
+
+from maillage.cli import main
+
+main()

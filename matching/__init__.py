@@ -1,0 +1,1 @@
+"""Maillage matching engine: embeddings, retrieval, features, ranking, explanations, storage."""

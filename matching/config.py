@@ -1,0 +1,98 @@
+"""Maillage settings: one pydantic-settings object, validated at start-up."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+DEFAULT_EMBEDDING_MODEL = "intfloat/multilingual-e5-small"
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration is invalid, with a message meant for the operator."""
+
+
+class Settings(BaseSettings):
+    """All configuration of Maillage, read from the environment (prefix ``MAILLAGE_``) or `.env`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MAILLAGE_",
+        env_file=".env",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    env: Literal["dev", "test", "prod"] = "dev"
+    database_url: str | None = Field(
+        default=None,
+        validation_alias="DATABASE_URL",
+        description="PostgreSQL URL; unset means an embedded server under the home directory.",
+    )
+    home: Path = Field(
+        default=PROJECT_ROOT / ".maillage",
+        description="Local state: embedded database, models, caches.",
+    )
+    reference_data_dir: Path = Field(
+        default=PROJECT_ROOT.parent / "shared" / "data",
+        description="ROME 4.0, communes and QPV reference files.",
+    )
+    embedding_model: str = Field(
+        default=DEFAULT_EMBEDDING_MODEL,
+        description="Sentence-transformers model: a local folder or a Hugging Face id.",
+    )
+    embedding_model_dir: Path | None = Field(
+        default=None,
+        description="Folder of the offline model; default <home>/models/multilingual-e5-small.",
+    )
+    embedding_backend: Literal["torch", "onnx"] = "torch"
+    embedding_batch_size: int = Field(default=32, ge=1, le=1024)
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    db_pool_min_size: int = Field(default=1, ge=0)
+    db_pool_max_size: int = Field(default=8, ge=1)
+    default_search_radius_km: float = Field(default=30.0, gt=0, le=1000)
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("DATABASE_URL must start with postgresql:// (or be unset for the embedded server)")
+        return value
+
+    @field_validator("home", "reference_data_dir", mode="after")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def pgdata_dir(self) -> Path:
+        """Data directory of the embedded PostgreSQL server."""
+        return self.home / "pgdata"
+
+    @property
+    def models_dir(self) -> Path:
+        """Folder holding local embedding models and ranking artifacts."""
+        return self.home / "models"
+
+    @property
+    def local_embedding_model_dir(self) -> Path:
+        """Folder where `maillage embedder install` writes the offline model."""
+        return self.embedding_model_dir or self.models_dir / "multilingual-e5-small"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings, failing fast with a readable message on bad config."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = [f"  {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()]
+        raise ConfigError("Invalid Maillage configuration:\n" + "\n".join(lines)) from exc
