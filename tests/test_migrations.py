@@ -10,6 +10,7 @@ import pytest
 from psycopg import sql
 
 from matching.storage.migrator import Migration, MigrationError, load_migrations, upgrade
+from matching.storage.schema_dump import SNAPSHOT_PATH, dump_schema
 
 
 @pytest.fixture()
@@ -78,3 +79,13 @@ def test_concurrent_upgrades_apply_each_migration_once(empty_database):
         thread.join()
     assert errors == []
     assert sorted(len(r) for r in results) == [0, 2]
+
+
+def test_migrated_schema_matches_the_snapshot(empty_database):
+    """A fresh database migrated from zero has exactly the committed schema.
+
+    After adding a migration, refresh the snapshot with `maillage db schema --write` on a migrated
+    database and review its diff.
+    """
+    upgrade(empty_database)
+    assert dump_schema(empty_database) == SNAPSHOT_PATH.read_text(encoding="utf-8")
