@@ -65,7 +65,7 @@ QPV_OF_COMMUNES = """
 SELECT code, label, centroid_lat AS lat, centroid_lon AS lon, communes[1] AS insee
 FROM qpv WHERE communes && %(communes)s ORDER BY code
 """
-COMMUNE_CENTRE = "SELECT insee, lat, lon FROM communes WHERE insee = ANY(%(codes)s)"
+COMMUNE_CENTRE = "SELECT insee, name, lat, lon FROM communes WHERE insee = ANY(%(codes)s)"
 DEMO_CANDIDATE_COUNT = "SELECT count(*) AS n FROM candidates"
 DEMO_OFFER_COUNT = "SELECT count(*) AS n FROM offers WHERE source_id IN ('lee-demo', 'eq2030-demo')"
 
@@ -101,7 +101,8 @@ def _title(label: str) -> str:
     """'Serveur / Serveuse en restauration' → 'Serveur en restauration (H/F)'."""
     if " / " in label:
         first, rest = label.split(" / ", 1)
-        tail = rest.split(" ", 1)[1] if " " in rest else ""
+        # The feminine form repeats as many words as the masculine one; what follows is shared.
+        tail = " ".join(rest.split()[len(first.split()) :])
         label = f"{first} {tail}".strip()
     return f"{label} (H/F)"
 
@@ -196,6 +197,7 @@ def load_demo(
             skills=skills,
             licences=("B",) if code.startswith("N41") or rng.random() < 0.1 else (),
             commune_insee=company.commune_insee,
+            workplace_label=centre["name"],
             lat=lat,
             lon=lon,
             qpv_code=find_qpv(conn, lat, lon),

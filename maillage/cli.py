@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,7 +39,12 @@ def _database(settings: Settings):
     from matching.storage.server import resolve_database
 
     target = resolve_database(settings)
-    yield target.url
+    try:
+        yield target.url
+    finally:
+        if target.server is not None:
+            # Stops the embedded server unless another process (an API, a worker) still uses it.
+            target.server.cleanup()
 
 
 def _progress_bar(description: str):
@@ -45,8 +52,7 @@ def _progress_bar(description: str):
 
     def update(done: int, total: int) -> None:
         bar.total = total
-        bar.n = done
-        bar.refresh()
+        bar.update(done - bar.n)
 
     return bar, update
 
@@ -205,11 +211,19 @@ def run(
         _serve(settings, host, port, embedder)
 
 
+def _exit_on_sigterm() -> None:
+    """Turn SIGTERM into a normal exit, so that cleanup (stopping the embedded server) runs."""
+    # uvicorn shuts down gracefully, then re-raises the signal it caught: with the default handler
+    # the process would die before its exit handlers run.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+
+
 def _serve(settings: Settings, host: str, port: int, embedder=None) -> None:
     import uvicorn
 
     from api.app import create_app
 
+    _exit_on_sigterm()
     uvicorn.run(create_app(settings, embedder=embedder), host=host, port=port)
 
 

@@ -1,0 +1,70 @@
+"""The `maillage` command line and the settings' fail-fast validation."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from maillage.cli import app
+from matching.config import ConfigError, get_settings
+
+runner = CliRunner()
+
+
+@pytest.fixture()
+def cli_env(monkeypatch, database_url, tmp_path, settings):
+    """Point the CLI at the test database and a temporary home."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("MAILLAGE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MAILLAGE_EMBEDDING_MODEL_DIR", str(settings.local_embedding_model_dir))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_bad_database_url_fails_fast_with_the_field_named(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "mysql://somewhere/db")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match="DATABASE_URL must start with postgresql://"):
+            get_settings()
+        result = runner.invoke(app, ["db", "url"])
+        assert result.exit_code == 2
+        assert "Invalid Maillage configuration" in result.output
+    finally:
+        get_settings.cache_clear()
+
+
+def test_bad_numeric_setting_is_refused(monkeypatch):
+    monkeypatch.setenv("MAILLAGE_API_PORT", "99999")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match="api_port"):
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+
+
+def test_db_upgrade_on_a_migrated_database_applies_nothing(cli_env):
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "0 migration(s) applied" in result.output
+
+
+def test_missing_reference_data_gives_a_clear_message(cli_env, tmp_path):
+    result = runner.invoke(app, ["referentiels", "load", str(tmp_path / "nowhere")])
+    assert result.exit_code == 1
+    assert "data.gouv.fr" in result.output
+
+
+def test_demo_load_then_embed_reports_counts_and_is_idempotent(cli_env, conn):
+    result = runner.invoke(app, ["demo", "load", "--offers", "30", "--candidates", "3"])
+    assert result.exit_code == 0, result.output
+    assert "30 offers, 3 candidates" in result.output
+    assert "already present" in runner.invoke(app, ["demo", "load"]).output
+    result = runner.invoke(app, ["embed"])
+    assert result.exit_code == 0, result.output
+    assert "embedded 30 offer(s) and 3 candidate(s)" in result.output
+    assert "embedded 0 offer(s) and 0 candidate(s)" in runner.invoke(app, ["embed"]).output
+    missing = conn.execute("SELECT count(*) AS n FROM offers WHERE embedding IS NULL").fetchone()["n"]
+    assert missing == 0
