@@ -7,9 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 
-from api.routes import health, matches
-from api.state import AppResources
+from api.errors import validation_exception_handler
+from api.protocol import AllowHeaderMiddleware
+from api.routes import audit, candidates, health, matches, offers, wellknown
+from api.state import AppResources, RateLimiter
+from matching.auth.tokens import TokenVerifier
 from matching.config import Settings, get_settings
 from matching.embeddings import Embedder, load_embedder
 from matching.storage.database import open_pool
@@ -34,7 +38,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         target = resolve_database(settings)
         pool = open_pool(target.url, settings)
-        resources = AppResources(settings=settings, pool=pool, embedded_server=target.server)
+        resources = AppResources(settings=settings, pool=pool, embedded_server=target.server,
+                                 verifier=TokenVerifier(settings),
+                                 rate_limiter=RateLimiter(settings.api_key_rate_per_minute))  # fmt: skip
         if embedder is not None:
             resources.embedder = embedder
         elif load_model:
@@ -46,8 +52,15 @@ def create_app(
             pool.close()
 
     app = FastAPI(title="Maillage", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.add_exception_handler(RequestValidationError, validation_exception_handler)
+    app.add_middleware(AllowHeaderMiddleware)
     app.include_router(health.router)
+    app.include_router(offers.router)
+    app.include_router(candidates.router)
+    app.include_router(audit.router)
+    app.include_router(matches.router)
+    app.include_router(matches.admin_router)
     if settings.env != "prod":
-        # Unauthenticated until adviser sign-in lands: never exposed in production.
-        app.include_router(matches.router)
+        # The local issuer's keys: trusted in dev and test only.
+        app.include_router(wellknown.router)
     return app

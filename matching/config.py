@@ -87,6 +87,16 @@ class Settings(BaseSettings):
         """Folder where `maillage embedder install` writes the offline model."""
         return self.embedding_model_dir or self.models_dir / "multilingual-e5-small"
 
+    # Access (issue 4): adviser sign-in through OpenID Connect, company API keys, GDPR retention.
+    oidc_issuer: str | None = Field(default=None, description="OIDC issuer of adviser tokens (ProConnect).")
+    oidc_audience: str = Field(default="maillage", description="Audience (client id) adviser tokens must carry.")
+    oidc_jwks_url: str | None = Field(default=None, description="JWKS URL of the OIDC provider.")
+    oidc_leeway_seconds: int = Field(default=60, ge=0, le=600, description="Clock skew tolerated on tokens.")
+    api_key_rate_per_minute: int = Field(default=120, ge=1, description="Requests per minute per API key.")
+    idempotency_ttl_hours: int = Field(default=24, ge=1, le=720)
+    retention_inactive_days: int = Field(default=730, ge=1, description="Inactivity before a profile is flagged.")
+    retention_grace_days: int = Field(default=30, ge=0, description="Days between flag and anonymisation.")
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -1,32 +1,201 @@
-"""Matches for advisers: the engine's entry points, callable without the HTTP layer."""
+"""Matches for advisers, both directions: the engine's entry points, callable without the HTTP layer.
+
+Stage 1 retrieves a pool (hybrid channels under hard filters), stage 2 computes features, scores them with
+the registry's active model, caps each company's exposure, explains each match in French and logs the
+served list (request, items, ranks, scores, feature snapshots) for re-training and the fairness report.
+"""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
+import numpy as np
 import psycopg
+from psycopg.types.json import Jsonb
 
+from matching.explanations import Explanation, explain
+from matching.features import CandidateProfile, OfferFacts, PairFeatures, feature_matrix, pair_features, snapshot
 from matching.indexing import TextEncoder, embed_pending_candidates
 from matching.referentiels.lookup import commune
-from matching.retrieval import SimilarOffer, nearby_similar_offers
-from matching.storage.candidates import CandidateAccessor
+from matching.retrieval import HardFilters, OfferQuery, hybrid_offers, lexical_query
+from matching.scoring import RankingModel, load_active_model
+from matching.storage.audit import record_audit
+from matching.storage.candidates import CandidateAccessor, candidate_key
 
 MAX_LIMIT = 100
+MAX_OFFSET = 400
+# At most this many offers of one company (or candidates per offer side: unused) in a served list.
+DEFAULT_MAX_PER_COMPANY = 3
+# Candidates read in full (audited) for stage 2 of the reverse direction, beyond the page asked.
+REVERSE_POOL_EXTRA = 20
+
+T = TypeVar("T")
+
+CANDIDATE_CONTEXT = """
+SELECT ARRAY(SELECT DISTINCT m.code_rome_cible::text FROM rome_mobilites AS m
+             WHERE m.code_rome = ANY (%(codes)s::bpchar[])) AS mobility,
+       ARRAY(SELECT a.label FROM rome_appellations AS a WHERE a.code_ogr = ANY (%(appellations)s::int[])
+             UNION ALL
+             SELECT f.label FROM rome_fiches AS f WHERE f.code_rome = ANY (%(codes)s::bpchar[])) AS job_labels
+"""
+
+OFFER_FOR_MATCHING = """
+SELECT o.*, COALESCE(o.source_created_at, o.created_at) AS published_at,
+       c.name AS company_name, COALESCE(c.lee_member, false) AS lee_member,
+       COALESCE(c.eq2030, false) AS eq2030, COALESCE(c.qpv_clause, false) AS qpv_clause,
+       (SELECT count(DISTINCT mi.candidate_key) FROM match_items AS mi
+        JOIN match_requests AS mr ON mr.id = mi.request_id
+        WHERE mi.offer_id = o.id AND mr.served_at > now() - interval '30 days') AS recent_proposals,
+       ARRAY(SELECT m.code_rome::text FROM rome_mobilites AS m WHERE m.code_rome_cible = o.rome_code) AS mobility_from
+FROM offers AS o LEFT JOIN companies AS c ON c.id = o.company_id
+WHERE o.id = %(id)s
+"""
+
+# Reverse direction: the caller's caseload is small, so an exact scan; each candidate's own commute radius
+# (or the default) around the offer, its contracts, hours and licences. Candidates without an address point
+# are placed at their commune's centre. Returns ids and measures only; the profiles of the best are then read
+# through the accessor.
+LARGEST_COMMUTE_KM = "SELECT max(max_commute_km) AS km FROM candidates WHERE status = 'active'"
+CANDIDATES_IN_REACH = """
+WITH located AS (
+    SELECT c.id, c.pt FROM candidates AS c
+    WHERE c.status = 'active' AND c.pt IS NOT NULL AND earth_box(ll_to_earth(%(lat)s, %(lon)s), %(reach_m)s) @> c.pt
+      AND (%(structure_id)s::uuid IS NULL OR c.structure_id = %(structure_id)s::uuid)
+    UNION ALL
+    SELECT c.id, cm.pt FROM candidates AS c JOIN communes AS cm ON cm.insee = c.commune_insee
+    WHERE c.status = 'active' AND c.pt IS NULL AND earth_box(ll_to_earth(%(lat)s, %(lon)s), %(reach_m)s) @> cm.pt
+      AND (%(structure_id)s::uuid IS NULL OR c.structure_id = %(structure_id)s::uuid)
+)
+SELECT c.id, 1 - (c.embedding <=> %(query)s) AS similarity,
+       earth_distance(ll_to_earth(%(lat)s, %(lon)s), l.pt) / 1000 AS distance_km
+FROM located AS l JOIN candidates AS c ON c.id = l.id
+WHERE c.embedding IS NOT NULL
+  AND cube_distance(l.pt, ll_to_earth(%(lat)s, %(lon)s)::cube)
+      < 2 * 6378168.0 * sin(least(COALESCE(c.max_commute_km, %(default_radius_km)s) * 1000, pi() * 6378168.0)
+                            / (2 * 6378168.0))
+  AND (cardinality(c.desired_contracts) = 0 OR %(contract)s = ANY (c.desired_contracts))
+  AND %(licences)s::text[] <@ c.licences
+  AND (%(hours)s::real IS NULL OR c.desired_hours_max IS NULL OR %(hours)s <= c.desired_hours_max)
+  AND (%(hours)s::real IS NULL OR c.desired_hours_min IS NULL OR %(hours)s >= c.desired_hours_min)
+  AND (NOT c.part_time_only OR COALESCE(%(hours)s::real < 35, %(part_time)s, true))
+ORDER BY (c.embedding <=> %(query)s) + 0, c.id
+LIMIT %(pool)s
+"""
+
+INSERT_REQUEST = """
+INSERT INTO match_requests (direction, structure_id, adviser_id, candidate_id, offer_id, model_version, params)
+VALUES (%(direction)s, %(structure_id)s, %(adviser_id)s, %(candidate_id)s, %(offer_id)s, %(model_version)s,
+        %(params)s)
+RETURNING id, served_at
+"""
+INSERT_ITEMS = """
+INSERT INTO match_items (request_id, candidate_id, candidate_key, offer_id, rank, score, features)
+SELECT %(request_id)s, u.candidate_id, u.candidate_key, u.offer_id, u.rank, u.score, u.features
+FROM unnest(%(candidate_ids)s::uuid[], %(candidate_keys)s::text[], %(offer_ids)s::bigint[], %(ranks)s::int[],
+            %(scores)s::float8[], %(features)s::jsonb[])
+     WITH ORDINALITY AS u(candidate_id, candidate_key, offer_id, rank, score, features, n)
+ORDER BY u.n
+RETURNING id
+"""
 
 
 class MissingLocation(ValueError):
-    """The candidate has neither an address point nor a known commune."""
+    """The candidate (or offer) has neither an address point nor a known commune."""
+
+
+class OfferNotFound(LookupError):
+    """No active offer with this id."""
 
 
 @dataclass(frozen=True, slots=True)
-class CandidateMatches:
-    """Offers for one candidate and the radius actually searched."""
+class Match:
+    """One served match: its id (to attach feedback), rank, score, explanation and the other side's data."""
 
-    candidate_id: uuid.UUID
-    radius_km: float
-    model_id: str
-    offers: list[SimilarOffer]
+    match_id: uuid.UUID
+    rank: int
+    score: float
+    explanation: Explanation
+    features: dict[str, float | None]
+    row: dict[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchList:
+    """A served page of matches and how it was produced."""
+
+    request_id: uuid.UUID
+    direction: str
+    model_version: str
+    radius_km: float | None
+    plan: str
+    total: int
+    matches: list[Match]
+    candidate_id: uuid.UUID | None = None
+    offer_id: int | None = None
+
+
+def apply_exposure_cap(items: Sequence[T], key: Callable[[T], Hashable | None], max_per_key: int) -> list[T]:
+    """Keep at most `max_per_key` items per key at the top; the rest keep their order after the others."""
+    counts: dict[Hashable, int] = {}
+    head, tail = [], []
+    for item in items:
+        k = key(item)
+        if k is None:
+            head.append(item)
+            continue
+        counts[k] = counts.get(k, 0) + 1
+        (head if counts[k] <= max_per_key else tail).append(item)
+    return head + tail
+
+
+def rank_pairs(model: RankingModel, pairs: Sequence[PairFeatures]) -> np.ndarray:
+    """Scores of the pairs by the model (same feature code path as training)."""
+    if not pairs:
+        return np.zeros(0)
+    return np.asarray(model.score(feature_matrix([p.values for p in pairs], model.feature_names)), dtype=float)
+
+
+def _locate(conn: psycopg.Connection, row: dict) -> tuple[float, float]:
+    if row.get("lat") is not None:
+        return row["lat"], row["lon"]
+    place = commune(conn, row["commune_insee"]) if row.get("commune_insee") else None
+    if place is None:
+        raise MissingLocation(f"commune {row.get('commune_insee')} inconnue")
+    return place.lat, place.lon
+
+
+def _log(
+    conn: psycopg.Connection,
+    direction: str,
+    accessor: CandidateAccessor,
+    model_version: str,
+    params: dict,
+    served: list[tuple[uuid.UUID, int, int, float, dict]],
+    candidate_id: uuid.UUID | None,
+    offer_id: int | None,
+) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    """Log a served list: one request and its items (candidate, offer, rank, score, feature snapshot)."""
+    adviser_id = uuid.UUID(accessor.actor.id) if accessor.actor.kind == "adviser" else None
+    request = conn.execute(INSERT_REQUEST, {
+        "direction": direction, "structure_id": accessor.structure_id, "adviser_id": adviser_id,
+        "candidate_id": candidate_id, "offer_id": offer_id, "model_version": model_version, "params": Jsonb(params),
+    }).fetchone()  # fmt: skip
+    if not served:
+        return request["id"], []
+    ids = conn.execute(INSERT_ITEMS, {
+        "request_id": request["id"],
+        "candidate_ids": [s[0] for s in served],
+        "candidate_keys": [candidate_key(s[0]) for s in served],
+        "offer_ids": [s[1] for s in served],
+        "ranks": [s[2] for s in served],
+        "scores": [s[3] for s in served],
+        "features": [Jsonb(s[4]) for s in served],
+    }).fetchall()  # fmt: skip
+    return request["id"], [r["id"] for r in ids]
 
 
 def offers_for_candidate(
@@ -38,18 +207,125 @@ def offers_for_candidate(
     limit: int,
     radius_km: float | None,
     default_radius_km: float,
-) -> CandidateMatches:
-    """Rank active offers near a candidate by semantic similarity of the profile and the offers."""
+    offset: int = 0,
+    contracts: Sequence[str] | None = None,
+    whole_country: bool = False,
+    max_per_company: int = DEFAULT_MAX_PER_COMPANY,
+    sources: Sequence[str] | None = None,
+    model: RankingModel | None = None,
+    now: datetime | None = None,
+) -> MatchList:
+    """Offers for a candidate: hybrid retrieval under the candidate's barriers, scored, explained and logged."""
+    limit, offset = min(limit, MAX_LIMIT), min(offset, MAX_OFFSET)
     candidate = accessor.get(candidate_id, purpose="match")
     if candidate["embedding"] is None or candidate["embedding_model"] != encoder.model_id:
         embed_pending_candidates(conn, encoder, candidate_ids=[candidate_id])
         candidate = accessor.get(candidate_id, purpose="match")
-    lat, lon = candidate["lat"], candidate["lon"]
-    if lat is None:
-        place = commune(conn, candidate["commune_insee"])
-        if place is None:
-            raise MissingLocation(f"commune {candidate['commune_insee']} inconnue")
-        lat, lon = place.lat, place.lon
-    radius = radius_km or candidate["max_commute_km"] or default_radius_km
-    offers = nearby_similar_offers(conn, candidate["embedding"], lat, lon, radius, min(limit, MAX_LIMIT))
-    return CandidateMatches(candidate_id, radius, encoder.model_id, offers)
+    lat, lon = _locate(conn, candidate)
+    radius = None if whole_country else (radius_km or candidate["max_commute_km"] or default_radius_km)
+    codes = [c.strip() for c in candidate["target_rome_codes"]]
+    context = conn.execute(
+        CANDIDATE_CONTEXT, {"codes": codes, "appellations": list(candidate["target_appellations"])}
+    ).fetchone()
+    profile = CandidateProfile.from_row(candidate)
+    wanted = tuple(contracts) if contracts else (tuple(candidate["desired_contracts"]) or None)
+    query = OfferQuery(
+        embedding=candidate["embedding"],
+        lat=lat,
+        lon=lon,
+        radius_km=radius,
+        filters=HardFilters(
+            contracts=wanted,
+            hours_min=candidate["desired_hours_min"],
+            hours_max=candidate["desired_hours_max"],
+            part_time_only=candidate["part_time_only"],
+            licences=tuple(candidate["licences"]),
+            sources=tuple(sources) if sources else None,
+        ),
+        target_codes=tuple(codes),
+        mobility_codes=tuple(context["mobility"]),
+        lexical_terms=lexical_query([*context["job_labels"], *profile.skills]),
+        depth=max(100, offset + limit),
+        own_key=candidate_key(candidate_id),
+    )
+    pool = hybrid_offers(conn, query)
+    model = model or load_active_model(conn)
+    mobility = frozenset(context["mobility"])
+    now = now or datetime.now(UTC)
+    pairs = [pair_features(profile, OfferFacts.from_row(r), mobility, now) for r in pool.rows]
+    scores = rank_pairs(model, pairs)
+    order = sorted(range(len(pairs)), key=lambda i: (-scores[i], pool.rows[i]["id"]))
+    order = apply_exposure_cap(order, lambda i: pool.rows[i]["company_id"], max_per_company)
+    page = order[offset : offset + limit]
+    served = [(candidate_id, pool.rows[i]["id"], offset + n, float(scores[i]), snapshot(pairs[i].values))
+              for n, i in enumerate(page, start=1)]  # fmt: skip
+    params = {"limit": limit, "offset": offset, "radius_km": radius, "contracts": list(wanted or []),
+              "plan": pool.plan, "pool": len(pool.rows)}  # fmt: skip
+    request_id, item_ids = _log(conn, "offers_for_candidate", accessor, model.version, params, served,
+                                candidate_id, None)  # fmt: skip
+    matches = [
+        Match(item_id, s[2], s[3], explain(pairs[i].values, pairs[i].evidence, model.version), s[4], pool.rows[i])
+        for item_id, s, i in zip(item_ids, served, page, strict=True)
+    ]
+    return MatchList(request_id, "offers_for_candidate", model.version, radius, pool.plan, len(order), matches,
+                     candidate_id=candidate_id)  # fmt: skip
+
+
+def candidates_for_offer(
+    conn: psycopg.Connection,
+    accessor: CandidateAccessor,
+    offer_id: int,
+    *,
+    limit: int,
+    default_radius_km: float,
+    offset: int = 0,
+    model: RankingModel | None = None,
+    now: datetime | None = None,
+) -> MatchList:
+    """Candidates of the caller's structure for an active offer, scored with the same features and model."""
+    limit, offset = min(limit, MAX_LIMIT), min(offset, MAX_OFFSET)
+    offer = conn.execute(OFFER_FOR_MATCHING, {"id": offer_id}).fetchone()
+    if offer is None or offer["status"] != "active":
+        raise OfferNotFound(str(offer_id))
+    if offer["embedding"] is None:
+        raise OfferNotFound(f"{offer_id} (pas encore indexée)")
+    lat, lon = _locate(conn, offer)
+    largest = conn.execute(LARGEST_COMMUTE_KM).fetchone()["km"] or 0
+    reach_km = max(largest, default_radius_km)
+    reach = conn.execute(CANDIDATES_IN_REACH, {
+        "reach_m": reach_km * 1000,
+        "query": offer["embedding"], "lat": lat, "lon": lon, "structure_id": accessor.structure_id,
+        "default_radius_km": default_radius_km, "contract": offer["contract_type"], "licences": offer["licences"],
+        "hours": offer["hours_per_week"], "part_time": offer["part_time"],
+        "pool": offset + limit + REVERSE_POOL_EXTRA,
+    }).fetchall()  # fmt: skip
+    record_audit(conn, accessor.actor, "match_search", "candidate", None, accessor.structure_id,
+                 {"offer_id": offer_id, "ids": [str(r["id"]) for r in reach]})  # fmt: skip
+    model = model or load_active_model(conn)
+    now = now or datetime.now(UTC)
+    offer_code = (offer["rome_code"] or "").strip()
+    pairs, rows = [], []
+    for hit in reach:
+        candidate = accessor.get(hit["id"], purpose="match")
+        facts = OfferFacts.from_row({**offer, "similarity": hit["similarity"], "distance_km": hit["distance_km"],
+                                     "lexical": None})  # fmt: skip
+        profile = CandidateProfile.from_row(candidate)
+        # The offer's code is a mobility target of the candidate when one of their codes leads to it.
+        leads_to_offer = set(profile.target_rome_codes) & set(offer["mobility_from"])
+        mobility = frozenset([offer_code]) if leads_to_offer else frozenset()
+        pairs.append(pair_features(profile, facts, mobility, now))
+        rows.append({**hit, **{k: candidate[k] for k in ("reference", "commune_insee", "qpv_code",
+                                                         "target_rome_codes")}})  # fmt: skip
+    scores = rank_pairs(model, pairs)
+    order = sorted(range(len(pairs)), key=lambda i: (-scores[i], str(rows[i]["id"])))
+    page = order[offset : offset + limit]
+    served = [(rows[i]["id"], offer_id, offset + n, float(scores[i]), snapshot(pairs[i].values))
+              for n, i in enumerate(page, start=1)]  # fmt: skip
+    params = {"limit": limit, "offset": offset, "pool": len(rows)}
+    request_id, item_ids = _log(conn, "candidates_for_offer", accessor, model.version, params, served, None, offer_id)
+    matches = [
+        Match(item_id, s[2], s[3], explain(pairs[i].values, pairs[i].evidence, model.version), s[4], rows[i])
+        for item_id, s, i in zip(item_ids, served, page, strict=True)
+    ]
+    return MatchList(request_id, "candidates_for_offer", model.version, None, "exact", len(order), matches,
+                     offer_id=offer_id)  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -147,3 +148,18 @@ def demo_template(pg_server, template_database, embedder) -> str:
 def demo_database(database_url) -> str:
     """Marks a test as needing the demo set: `database_url` is then cloned from the demo template."""
     return database_url
+
+
+@pytest.fixture()
+def sign_in(settings, conn):
+    """Create an adviser (role, structure) and return the Authorization header of a local token for them."""
+    from matching.auth.tokens import sign_local_token
+    from matching.storage.advisers import upsert_adviser
+
+    def headers(structure_id, role: str = "adviser", email: str | None = None) -> dict[str, str]:
+        email = email or f"{role}.{uuid.uuid4().hex[:8]}@example.org"
+        upsert_adviser(conn, structure_id, email, role, subject=f"local:{email}")
+        conn.commit()
+        return {"Authorization": f"Bearer {sign_local_token(settings, f'local:{email}', email)}"}
+
+    return headers

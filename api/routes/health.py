@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
 from api.deps import ResourcesDep
+from api.protocol import reject_unknown_query
 from api.schemas import HealthPublic, ReadinessPublic
 
-router = APIRouter(tags=["santé"])
+router = APIRouter(tags=["santé"], dependencies=[Depends(reject_unknown_query)])
 
 
 @router.get("/healthz", response_model=HealthPublic)

@@ -51,6 +51,7 @@ class Embedder(Protocol):
 
     model_id: str
     dim: int
+    batch_size: int
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed candidate-side texts with the query prompt: float32 (n, dim), L2-normalised."""
@@ -133,7 +134,13 @@ def _load_torch(settings: Settings, model_dir: Path | None, model_id: str) -> Em
     from sentence_transformers import SentenceTransformer
 
     if model_dir is not None:
-        model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+        try:
+            model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+        except (OSError, ValueError) as exc:
+            raise EmbedderNotInstalled(
+                f"{model_dir} is not a loadable sentence-transformers model ({type(exc).__name__}: {exc}); "
+                f"point MAILLAGE_EMBEDDING_MODEL at a complete model folder or {INSTALL_HINT}."
+            ) from exc
     else:
         try:
             model = SentenceTransformer(settings.embedding_model, device="cpu")
@@ -170,7 +177,7 @@ def load_embedder(settings: Settings) -> Embedder:
             loader = _load_onnx if settings.embedding_backend == "onnx" else _load_torch
             embedder = loader(settings, model_dir, model_id)
             _cache[key] = embedder
-        embedder.batch_size = settings.embedding_batch_size  # type: ignore[attr-defined]
+        embedder.batch_size = settings.embedding_batch_size
         return embedder
 
 

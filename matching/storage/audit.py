@@ -51,3 +51,21 @@ def record_audit(
             "details": Jsonb(details or {}),
         },
     )
+
+
+LIST_AUDIT = """
+SELECT at, actor_kind, actor_id, action, object_kind, object_id, details FROM audit_log
+WHERE (%(structure_id)s::uuid IS NULL OR structure_id = %(structure_id)s::uuid)
+  AND (%(object_id)s::text IS NULL OR object_id = %(object_id)s)
+  AND (%(actor_id)s::text IS NULL OR actor_id = %(actor_id)s)
+ORDER BY at DESC, id DESC
+LIMIT %(limit)s OFFSET %(offset)s
+"""
+
+
+def list_audit(conn: psycopg.Connection, structure_id: uuid.UUID | None, object_id: str | None = None,
+               actor_id: str | None = None, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:  # fmt: skip
+    """Audit entries of a structure (all structures when None), newest first."""
+    params = {"structure_id": structure_id, "object_id": object_id, "actor_id": actor_id, "limit": limit,
+              "offset": offset}  # fmt: skip
+    return conn.execute(LIST_AUDIT, params).fetchall()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from matching.storage.audit import Actor, record_audit
@@ -26,6 +28,14 @@ VALUES ({", ".join(f"%({c})s" for c in _CANDIDATE_COLUMNS)},
         CASE WHEN %(consent)s THEN now() END)
 RETURNING id
 """
+
+# Columns an adviser may change after creation (never the structure, the status or bookkeeping).
+UPDATABLE_COLUMNS = tuple(c for c in _CANDIDATE_COLUMNS if c != "structure_id")
+# Changing one of these changes the embedded profile text.
+EMBEDDED_COLUMNS = frozenset({"target_rome_codes", "target_appellations", "skills", "summary"})
+_ARRAY_COLUMNS = frozenset({"target_rome_codes", "target_appellations", "licences", "unavailable_schedules",
+                            "desired_contracts", "eligibility"})  # fmt: skip
+_JSON_COLUMNS = frozenset({"skills", "languages"})
 
 SELECT_CANDIDATE_IN_SCOPE = """
 SELECT * FROM candidates
@@ -54,6 +64,94 @@ SET_CANDIDATE_EMBEDDING = """
 UPDATE candidates SET embedding = %(embedding)s, embedding_model = %(model_id)s, embedded_hash = %(text_hash)s
 WHERE id = %(id)s
 """
+
+
+LIST_CANDIDATES = """
+SELECT c.*, count(*) OVER () AS total
+FROM candidates c
+WHERE (%(structure_id)s::uuid IS NULL OR c.structure_id = %(structure_id)s::uuid)
+  AND (%(status)s::text IS NULL OR c.status = %(status)s)
+  AND (%(commune_insee)s::text IS NULL OR c.commune_insee = %(commune_insee)s)
+  AND (%(rome_code)s::text IS NULL OR %(rome_code)s = ANY (c.target_rome_codes))
+  AND (%(eligibility)s::text IS NULL OR %(eligibility)s = ANY (c.eligibility))
+  AND (%(referent_adviser_id)s::uuid IS NULL OR c.referent_adviser_id = %(referent_adviser_id)s::uuid)
+  AND (%(in_qpv)s::boolean IS NULL OR (c.qpv_code IS NOT NULL) = %(in_qpv)s)
+  AND (%(reference_prefix)s::text IS NULL OR c.reference LIKE %(reference_prefix)s || '%%')
+ORDER BY c.created_at, c.id
+LIMIT %(limit)s OFFSET %(offset)s
+"""
+
+CLOSE_CANDIDATE = """
+UPDATE candidates SET status = 'closed', updated_at = now(), last_activity_at = now()
+WHERE id = %(id)s AND (%(structure_id)s::uuid IS NULL OR structure_id = %(structure_id)s::uuid)
+RETURNING structure_id
+"""
+
+EXPORT_MATCH_REQUESTS = "SELECT * FROM match_requests WHERE candidate_id = %(id)s ORDER BY served_at"
+EXPORT_MATCH_ITEMS = "SELECT * FROM match_items WHERE candidate_id = %(id)s ORDER BY request_id, rank"
+EXPORT_FEEDBACK = """
+SELECT f.* FROM feedback f JOIN match_items i ON i.id = f.match_item_id
+WHERE i.candidate_id = %(id)s ORDER BY f.occurred_at
+"""
+EXPORT_AUDIT = """
+SELECT at, actor_kind, actor_id, action, object_kind, object_id, details FROM audit_log
+WHERE object_kind = 'candidate' AND object_id = %(id_text)s ORDER BY at, id
+"""
+
+# Erasure keeps what training needs under a pseudonym, and nothing that points back to the person.
+ERASE_STATEMENTS = (
+    "UPDATE match_items SET candidate_key = %(key)s WHERE candidate_id = %(id)s",
+    """UPDATE feedback SET comment = NULL
+       WHERE match_item_id IN (SELECT id FROM match_items WHERE candidate_id = %(id)s)""",
+    "UPDATE match_requests SET params = '{}' WHERE candidate_id = %(id)s",
+    """UPDATE audit_log SET object_id = %(key)s, details = '{}'
+       WHERE object_kind = 'candidate' AND object_id = %(id_text)s""",
+    """UPDATE audit_log SET details = jsonb_set(details, '{ids}', (details -> 'ids') - %(id_text)s::text)
+       WHERE details ? 'ids' AND details -> 'ids' ? %(id_text)s""",
+    "DELETE FROM candidates WHERE id = %(id)s",
+    """INSERT INTO candidate_erasures (candidate_key, structure_id, reason)
+       VALUES (%(key)s, %(structure_id)s, %(reason)s)""",
+)
+
+RETENTION_FLAG = """
+UPDATE candidates SET retention_flagged_at = %(now)s
+WHERE retention_flagged_at IS NULL AND last_activity_at < %(now)s - make_interval(days => %(inactive_days)s)
+RETURNING id, structure_id
+"""
+
+RETENTION_DUE = """
+SELECT id FROM candidates
+WHERE retention_flagged_at IS NOT NULL
+  AND retention_flagged_at < %(now)s - make_interval(days => %(grace_days)s)
+  AND last_activity_at < retention_flagged_at
+ORDER BY id
+"""
+
+
+def candidate_key(candidate_id: uuid.UUID) -> str:
+    """The stable pseudonym of a candidate in match logs and training data (kept after erasure)."""
+    return "cand_" + hashlib.sha256(b"maillage-candidate:" + candidate_id.bytes).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateFilters:
+    """Filters of a candidate list; None means no filter."""
+
+    status: str | None = None
+    commune_insee: str | None = None
+    rome_code: str | None = None
+    eligibility: str | None = None
+    referent_adviser_id: uuid.UUID | None = None
+    in_qpv: bool | None = None
+    reference_prefix: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionCounts:
+    """What a retention pass did."""
+
+    flagged: int
+    anonymised: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,3 +226,86 @@ class CandidateAccessor:
             raise CandidateNotFound(str(candidate_id))
         record_audit(self.conn, self.actor, purpose, "candidate", str(candidate_id), row["structure_id"])
         return row
+
+    def update(self, candidate_id: uuid.UUID, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change fields of a candidate of the scope (dropping its vector when the profile text changes)."""
+        unknown = set(changes) - set(UPDATABLE_COLUMNS)
+        if unknown:
+            raise ValueError(f"not updatable: {', '.join(sorted(unknown))}")
+        current = self.get(candidate_id, purpose="read_for_update")
+        params: dict[str, Any] = {"id": candidate_id}
+        assignments = [sql.SQL("updated_at = now()"), sql.SQL("last_activity_at = now()"),
+                       sql.SQL("retention_flagged_at = NULL")]  # fmt: skip
+        for column, value in changes.items():
+            if column in _ARRAY_COLUMNS:
+                value = list(value) if value is not None else []
+            elif column in _JSON_COLUMNS:
+                value = Jsonb(list(value) if value is not None else [])
+            params[column] = value
+            assignments.append(sql.SQL("{} = {}").format(sql.Identifier(column), sql.Placeholder(column)))
+        if EMBEDDED_COLUMNS & set(changes):
+            assignments += [sql.SQL("embedding = NULL"), sql.SQL("embedding_model = NULL"),
+                            sql.SQL("embedded_hash = NULL")]  # fmt: skip
+        statement = sql.SQL("UPDATE candidates SET {} WHERE id = %(id)s RETURNING *").format(
+            sql.SQL(", ").join(assignments)
+        )
+        row = self.conn.execute(statement, params).fetchone()
+        record_audit(self.conn, self.actor, "update", "candidate", str(candidate_id), current["structure_id"],
+                     {"fields": sorted(changes)})  # fmt: skip
+        return row
+
+    def list(self, filters: CandidateFilters, limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+        """A page of the scope's candidates matching the filters, and the total count."""
+        params = {**asdict(filters), "structure_id": self.structure_id, "limit": limit, "offset": offset}
+        rows = self.conn.execute(LIST_CANDIDATES, params).fetchall()
+        total = rows[0]["total"] if rows else 0
+        record_audit(self.conn, self.actor, "list", "candidate", None, self.structure_id,
+                     {"ids": [str(r["id"]) for r in rows]})  # fmt: skip
+        return rows, total
+
+    def close(self, candidate_id: uuid.UUID) -> None:
+        """Close a candidate's follow-up (kept until erased or retention)."""
+        row = self.conn.execute(CLOSE_CANDIDATE, {"id": candidate_id, "structure_id": self.structure_id}).fetchone()
+        if row is None:
+            raise CandidateNotFound(str(candidate_id))
+        record_audit(self.conn, self.actor, "close", "candidate", str(candidate_id), row["structure_id"])
+
+    def export(self, candidate_id: uuid.UUID) -> dict[str, Any]:
+        """Everything held on a candidate: profile, match logs, feedback and the audit trail (GDPR art. 15)."""
+        profile = self.get(candidate_id, purpose="export")
+        params = {"id": candidate_id, "id_text": str(candidate_id)}
+        return {
+            "candidate": profile,
+            "match_requests": self.conn.execute(EXPORT_MATCH_REQUESTS, params).fetchall(),
+            "match_items": self.conn.execute(EXPORT_MATCH_ITEMS, params).fetchall(),
+            "feedback": self.conn.execute(EXPORT_FEEDBACK, params).fetchall(),
+            "audit": self.conn.execute(EXPORT_AUDIT, params).fetchall(),
+        }
+
+    def erase(self, candidate_id: uuid.UUID, reason: str = "request") -> str:
+        """Erase a candidate everywhere (GDPR art. 17), keeping match logs under a pseudonym; return it."""
+        row = self.conn.execute(
+            SELECT_CANDIDATE_IN_SCOPE, {"id": candidate_id, "structure_id": self.structure_id}
+        ).fetchone()
+        if row is None:
+            raise CandidateNotFound(str(candidate_id))
+        key = candidate_key(candidate_id)
+        params = {"id": candidate_id, "id_text": str(candidate_id), "key": key,
+                  "structure_id": row["structure_id"], "reason": reason}  # fmt: skip
+        for statement in ERASE_STATEMENTS:
+            self.conn.execute(statement, params)
+        record_audit(self.conn, self.actor, "erase", "candidate", key, row["structure_id"], {"reason": reason})
+        return key
+
+
+def run_retention(conn: psycopg.Connection, actor: Actor, now: datetime, inactive_days: int,
+                  grace_days: int) -> RetentionCounts:  # fmt: skip
+    """Flag profiles inactive for `inactive_days`, and anonymise those flagged `grace_days` ago and still idle."""
+    flagged = conn.execute(RETENTION_FLAG, {"now": now, "inactive_days": inactive_days}).fetchall()
+    for row in flagged:
+        record_audit(conn, actor, "retention_flag", "candidate", str(row["id"]), row["structure_id"])
+    due = conn.execute(RETENTION_DUE, {"now": now, "grace_days": grace_days}).fetchall()
+    accessor = CandidateAccessor(conn, actor, structure_id=None)
+    for row in due:
+        accessor.erase(row["id"], reason="retention")
+    return RetentionCounts(flagged=len(flagged), anonymised=len(due))

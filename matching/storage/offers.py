@@ -9,7 +9,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from matching.domain import OfferRecord
-from matching.referentiels.text import normalize_text
+from matching.referentiels.text import normalize_label, normalize_text
 
 UPSERT_SOURCE = """
 INSERT INTO sources (id, kind, label, priority) VALUES (%(id)s, %(kind)s, %(label)s, %(priority)s)
@@ -57,7 +57,7 @@ _OFFER_COLUMNS = (
     "work_schedule", "experience_required", "experience_months", "education_level", "skills",
     "languages", "licences", "workplace_label", "commune_insee", "postal_code", "lat", "lon",
     "qpv_code", "remote_work", "positions", "salary_label", "apply_url", "apply_email", "naf_code",
-    "raw", "content_hash", "source_created_at", "source_updated_at", "starts_on", "expires_at",
+    "raw", "content_hash", "source_created_at", "source_updated_at", "starts_on", "expires_at", "title_key",
 )  # fmt: skip
 
 UPSERT_OFFER = f"""
@@ -65,9 +65,11 @@ INSERT INTO offers ({", ".join(_OFFER_COLUMNS)}, status)
 VALUES ({", ".join(f"%({c})s" for c in _OFFER_COLUMNS)}, 'active')
 ON CONFLICT (source_id, external_id) DO UPDATE SET
     {", ".join(f"{c} = EXCLUDED.{c}" for c in _OFFER_COLUMNS if c not in ("source_id", "external_id"))},
+    status = CASE WHEN offers.status IN ('duplicate', 'closed') THEN offers.status
+                  WHEN EXCLUDED.expires_at <= now() THEN 'expired' ELSE 'active' END,
     updated_at = now()
-WHERE offers.content_hash IS DISTINCT FROM EXCLUDED.content_hash
-RETURNING id, (xmax = 0) AS created
+WHERE offers.content_hash IS DISTINCT FROM EXCLUDED.content_hash OR offers.status = 'unpublished'
+RETURNING id, (xmax = 0) AS created, old.status AS old_status, new.status AS new_status, embedded_hash
 """
 
 OFFERS_NEEDING_EMBEDDING = """
@@ -106,6 +108,9 @@ class UpsertResult:
 
     offer_id: int | None
     created: bool
+    old_status: str | None = None
+    new_status: str | None = None
+    embedded_hash: bytes | None = None
 
 
 def ensure_source(conn: psycopg.Connection, source_id: str, kind: str, label: str, priority: int = 100) -> None:
@@ -137,6 +142,7 @@ def offer_params(offer: OfferRecord, company_id: int | None) -> dict:
         languages=Jsonb([asdict(lang) for lang in offer.languages]),
         raw=Jsonb(offer.raw) if offer.raw is not None else None,
         content_hash=offer.content_hash(),
+        title_key=normalize_label(offer.title),
     )
     return params
 
@@ -146,9 +152,100 @@ def upsert_offer(conn: psycopg.Connection, offer: OfferRecord, company_id: int |
     row = conn.execute(UPSERT_OFFER, offer_params(offer, company_id)).fetchone()
     if row is None:
         return UpsertResult(offer_id=None, created=False)
-    return UpsertResult(offer_id=row["id"], created=row["created"])
+    result = UpsertResult(row["id"], row["created"], None if row["created"] else row["old_status"],
+                          row["new_status"], row["embedded_hash"])  # fmt: skip
+    if result.created or result.old_status != result.new_status:
+        reason = "created" if result.created else "republished" if result.new_status == "active" else "past_expiry"
+        record_status_change(conn, result.offer_id, result.old_status, result.new_status, reason)
+    return result
 
 
 def upsert_offers(conn: psycopg.Connection, offers: Iterable[tuple[OfferRecord, int | None]]) -> list[UpsertResult]:
     """Upsert many (offer, company id) pairs in the current transaction."""
     return [upsert_offer(conn, offer, company_id) for offer, company_id in offers]
+
+
+# -- status changes, snapshots, expiry, duplicates -------------------------------------------
+
+INSERT_STATUS_HISTORY = """
+INSERT INTO offer_status_history (offer_id, old_status, new_status, reason, run_id)
+VALUES (%(offer_id)s, %(old_status)s, %(new_status)s, %(reason)s, %(run_id)s)
+"""
+
+UNPUBLISH_MISSING_FROM_SNAPSHOT = """
+WITH gone AS (
+    UPDATE offers o SET status = 'unpublished', updated_at = now()
+    WHERE o.source_id = %(source_id)s AND o.status IN ('active', 'duplicate')
+      AND NOT EXISTS (SELECT 1 FROM ingestion_run_seen s WHERE s.run_id = %(run_id)s AND s.external_id = o.external_id)
+    RETURNING o.id
+)
+INSERT INTO offer_status_history (offer_id, old_status, new_status, reason, run_id)
+SELECT id, 'active', 'unpublished', 'missing_from_snapshot', %(run_id)s FROM gone
+RETURNING offer_id
+"""
+
+EXPIRE_OFFERS = """
+WITH due AS (
+    SELECT id, status FROM offers
+    WHERE status IN ('active', 'duplicate') AND expires_at <= %(now)s
+    FOR UPDATE SKIP LOCKED
+), closed AS (
+    UPDATE offers o SET status = 'expired', updated_at = now() FROM due WHERE o.id = due.id
+    RETURNING o.id, due.status AS old_status
+)
+INSERT INTO offer_status_history (offer_id, old_status, new_status, reason)
+SELECT id, old_status, 'expired', 'expiry_sweep' FROM closed
+RETURNING offer_id
+"""
+
+MARK_DUPLICATE = """
+UPDATE offers SET status = 'duplicate', duplicate_of = %(keeper)s, duplicate_reason = %(reason)s, updated_at = now()
+WHERE id = %(id)s AND (status IS DISTINCT FROM 'duplicate' OR duplicate_of IS DISTINCT FROM %(keeper)s)
+RETURNING id
+"""
+
+PROMOTE_KEEPER = """
+UPDATE offers SET status = 'active', duplicate_of = NULL, duplicate_reason = NULL, updated_at = now()
+WHERE id = %(id)s AND status = 'duplicate'
+RETURNING id
+"""
+
+
+def record_status_change(
+    conn: psycopg.Connection,
+    offer_id: int,
+    old_status: str | None,
+    new_status: str,
+    reason: str,
+    run_id: int | None = None,
+) -> None:
+    """Keep one status change of an offer in its history."""
+    conn.execute(INSERT_STATUS_HISTORY, {"offer_id": offer_id, "old_status": old_status, "new_status": new_status,
+                                         "reason": reason, "run_id": run_id})  # fmt: skip
+
+
+def unpublish_missing(conn: psycopg.Connection, source_id: str, run_id: int) -> int:
+    """Unpublish the source's offers that a complete snapshot run did not see; return how many."""
+    return len(conn.execute(UNPUBLISH_MISSING_FROM_SNAPSHOT, {"source_id": source_id, "run_id": run_id}).fetchall())
+
+
+def expire_offers(conn: psycopg.Connection, now) -> int:
+    """Close every offer past its expiry date, with history; return how many."""
+    return len(conn.execute(EXPIRE_OFFERS, {"now": now}).fetchall())
+
+
+def link_duplicate(conn: psycopg.Connection, offer_id: int, keeper_id: int, reason: str, run_id: int | None) -> bool:
+    """Link an offer to the one kept in its cluster (not deleted); return whether anything changed."""
+    old = conn.execute("SELECT status FROM offers WHERE id = %s", (offer_id,)).fetchone()
+    row = conn.execute(MARK_DUPLICATE, {"id": offer_id, "keeper": keeper_id, "reason": reason}).fetchone()
+    if row is None:
+        return False
+    if old["status"] != "duplicate":
+        record_status_change(conn, offer_id, old["status"], "duplicate", reason, run_id)
+    return True
+
+
+def promote_keeper(conn: psycopg.Connection, offer_id: int, run_id: int | None) -> None:
+    """Make an offer its cluster's kept offer again."""
+    if conn.execute(PROMOTE_KEEPER, {"id": offer_id}).fetchone():
+        record_status_change(conn, offer_id, "duplicate", "active", "kept_in_cluster", run_id)

@@ -1,0 +1,377 @@
+"""Ranking benchmark: 100k offers and 50k candidates, the API driven by concurrent clients, both directions.
+
+Vectors are synthetic but realistic: one centre per ROME job (the real e5 embedding of the fiche's label,
+as a passage for offers and as a query for candidates) plus noise, so offers cluster by job family; places
+are city-clustered around real communes. Texts are short and written from ROME labels and skills (for the
+lexical channel). The encoder is not run 150,000 times.
+
+Prints: data and index build times, index sizes, resident memory, p50/p95/p99 of both API directions and
+of the bare retrieval SQL in the same run, and filtered recall@10 of the semantic channel versus exact search.
+
+Run from the repository root: ``python bench/ranking.py`` (``--scale 0.1`` for a quick check).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import psutil
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from matching.config import Settings
+from matching.embeddings import load_embedder
+from matching.referentiels.load import load_reference_data
+from matching.retrieval import HardFilters, OfferQuery, hybrid_offers, hybrid_params, lexical_query
+from matching.storage.database import connect
+from matching.storage.migrator import upgrade
+from matching.storage.server import start_embedded_server
+
+# Large cities (INSEE) with a rough weight: where offers and candidates cluster.
+CITIES = {
+    "75056": 10, "13055": 5, "69123": 5, "31555": 4, "06088": 3, "44109": 3, "67482": 3, "34172": 3,
+    "33063": 3, "59350": 4, "35238": 2, "51454": 1, "76351": 1, "42218": 1, "83137": 1, "38185": 2,
+    "21231": 1, "49007": 1, "30189": 1, "63113": 1, "37261": 1, "45234": 1, "93066": 3, "93008": 2,
+    "92050": 2, "94028": 2, "95585": 1, "57463": 1, "68224": 1, "29019": 1, "87085": 1, "80021": 1,
+}  # fmt: skip
+CONTRACTS = ("CDI", "CDD", "MIS", "APPRENTISSAGE", "IAE", "SAI")
+CONTRACT_WEIGHTS = (0.45, 0.27, 0.12, 0.08, 0.05, 0.03)
+JOB_CLUSTERS = 600
+NOISE = 0.55  # norm of the per-item noise added to the job centre: in-cluster cosine ≈ 0.75–0.9
+
+JOBS = """
+SELECT f.code_rome::text AS code, f.label,
+       ARRAY(SELECT a.label FROM rome_appellations AS a WHERE a.code_rome = f.code_rome AND NOT a.peu_usite
+             ORDER BY a.code_ogr LIMIT 8) AS appellations,
+       ARRAY(SELECT c.label FROM rome_fiche_items AS i JOIN rome_competences AS c ON c.code_ogr = i.code_ogr
+             WHERE i.code_rome = f.code_rome AND i.block = 'competences' ORDER BY i.principal DESC, i.code_ogr
+             LIMIT 12) AS skills
+FROM rome_fiches AS f ORDER BY f.code_rome
+"""
+INDEXES = {
+    "offers_pt_active_idx (GiST)": "CREATE INDEX offers_pt_active_idx ON offers USING gist (pt) "
+                                   "WHERE status = 'active'",
+    "offers_embedding_active_idx (HNSW)": "CREATE INDEX offers_embedding_active_idx ON offers USING hnsw "
+                                          "(embedding vector_cosine_ops) WHERE status = 'active'",
+    "offers_search_tsv_active_idx (GIN)": "CREATE INDEX offers_search_tsv_active_idx ON offers USING gin "
+                                          "(search_tsv) WHERE status = 'active'",
+    "offers_rome_active_idx (btree)": "CREATE INDEX offers_rome_active_idx ON offers (rome_code) "
+                                      "WHERE status = 'active'",
+}  # fmt: skip
+
+
+def _vec_text(v: np.ndarray) -> str:
+    return "[" + ",".join(f"{x:.5f}" for x in v) + "]"
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def _place(rng: random.Random, cities: list[tuple[float, float]], weights: list[int], spread_km: float):
+    if rng.random() < 0.12:  # some offers and people far from any large city
+        lat, lon = rng.uniform(43.3, 50.5), rng.uniform(-1.5, 7.5)
+    else:
+        lat, lon = rng.choices(cities, weights)[0]
+    return lat + rng.gauss(0, spread_km) / 111.0, lon + rng.gauss(0, spread_km) / 75.0
+
+
+def generate(conn: psycopg.Connection, offers: int, candidates: int, model_id: str, centres: dict, seed: int = 1):
+    """Write companies, structures, offers and candidates with synthetic vectors (COPY)."""
+    rng = random.Random(seed)
+    nrng = np.random.default_rng(seed)
+    jobs, passage, query = centres["jobs"], centres["passage"], centres["query"]
+    city_rows = conn.execute("SELECT lat, lon, insee FROM communes WHERE insee = ANY(%s)", (list(CITIES),)).fetchall()
+    cities = [(r["lat"], r["lon"]) for r in city_rows]
+    weights = [CITIES[r["insee"]] for r in city_rows]
+    conn.execute("INSERT INTO sources (id, kind, label) VALUES ('bench', 'file', 'Banc d''essai')")
+    with conn.cursor().copy("COPY companies (name, name_normalized, lee_member, eq2030, qpv_clause) FROM STDIN") as cp:
+        for i in range(max(50, offers // 20)):
+            lee = rng.random() < 0.4
+            cp.write_row((f"Entreprise {i}", f"entreprise {i}", lee, rng.random() < 0.1, lee and rng.random() < 0.4))
+    company_ids = [r["id"] for r in conn.execute("SELECT id FROM companies ORDER BY id")]
+    add_structure = "INSERT INTO structures (kind, name) VALUES ('france_travail', %s) RETURNING id"
+    structures = [conn.execute(add_structure, (f"Agence {i}",)).fetchone()["id"]
+                  for i in range(max(5, candidates // 500))]  # fmt: skip
+    # Popular jobs get more offers (Zipf-like), as in real data.
+    popularity = 1 / np.arange(1, len(jobs) + 1) ** 0.6
+    popularity /= popularity.sum()
+    offer_jobs = nrng.choice(len(jobs), size=offers, p=popularity)
+    noise = nrng.normal(size=(offers, 384)).astype(np.float32) * (NOISE / np.sqrt(384))
+    vectors = _unit(passage[offer_jobs] + noise)
+    columns = ("source_id, external_id, company_id, title, description, rome_code, contract_type, hours_per_week, "
+               "part_time, work_schedule, experience_required, skills, licences, lat, lon, content_hash, "
+               "source_created_at, embedding, embedding_model")  # fmt: skip
+    started = time.perf_counter()
+    with conn.cursor().copy(f"COPY offers ({columns}) FROM STDIN") as cp:
+        for i in range(offers):
+            job = jobs[offer_jobs[i]]
+            skills = rng.sample(job["skills"], min(4, len(job["skills"])))
+            hours = rng.choice((35.0, 35.0, 35.0, 24.0, 28.0, 39.0, 20.0))
+            lat, lon = _place(rng, cities, weights, 9)
+            title = rng.choice(job["appellations"] or [job["label"]])
+            missions = "Missions : " + "; ".join(skills) if rng.random() < 0.7 else ""
+            description = f"{title}. {job['label']}. {missions}"
+            cp.write_row((
+                "bench", f"B{i}", rng.choice(company_ids), title, description, job["code"],
+                rng.choices(CONTRACTS, CONTRACT_WEIGHTS)[0], hours, hours < 35,
+                rng.sample(("early", "late", "weekend", "night"), rng.choice((0, 0, 0, 1, 2))),
+                rng.choice("DDSE"), psycopg.types.json.Jsonb([{"label": s} for s in skills]),
+                ["B"] if rng.random() < 0.12 else [], lat, lon, b"\x00",
+                f"2026-{rng.randint(9, 11):02d}-{rng.randint(1, 28):02d}", _vec_text(vectors[i]), model_id,
+            ))  # fmt: skip
+    offers_s = time.perf_counter() - started
+    cand_jobs = nrng.choice(len(jobs), size=candidates, p=popularity)
+    cnoise = nrng.normal(size=(candidates, 384)).astype(np.float32) * (NOISE / np.sqrt(384))
+    cvectors = _unit(query[cand_jobs] + cnoise)
+    ccolumns = ("structure_id, reference, commune_insee, lat, lon, target_rome_codes, skills, licences, "
+                "max_commute_km, unavailable_schedules, part_time_only, desired_contracts, embedding, "
+                "embedding_model, consent_given_at")  # fmt: skip
+    started = time.perf_counter()
+    with conn.cursor().copy(f"COPY candidates ({ccolumns}) FROM STDIN") as cp:
+        for i in range(candidates):
+            job = jobs[cand_jobs[i]]
+            lat, lon = _place(rng, cities, weights, 7)
+            childcare = rng.random() < 0.2
+            cp.write_row((
+                rng.choice(structures), f"C{i}", "75056", lat, lon, [job["code"]],
+                psycopg.types.json.Jsonb([{"label": s} for s in rng.sample(job["skills"], min(3, len(job["skills"])))]),
+                ["B"] if rng.random() < 0.4 else [], float(rng.choice((10, 15, 20, 30, 40))),
+                ["early", "late"] if childcare else [], childcare and rng.random() < 0.5,
+                rng.sample(("CDI", "CDD", "MIS", "APPRENTISSAGE", "IAE"), rng.randint(1, 3)),
+                _vec_text(cvectors[i]), model_id, "2026-01-01",
+            ))  # fmt: skip
+    candidates_s = time.perf_counter() - started
+    conn.commit()
+    return offers_s, candidates_s, structures
+
+
+def job_centres(conn: psycopg.Connection, embedder) -> dict:
+    """The e5 embeddings of 600 ROME job labels, as passages (offers) and as queries (candidates)."""
+    rows = [r for r in conn.execute(JOBS).fetchall() if r["skills"]]
+    rows = random.Random(3).sample(rows, min(JOB_CLUSTERS, len(rows)))
+    labels = [r["label"] for r in rows]
+    return {"jobs": rows, "passage": embedder.encode_passages(labels), "query": embedder.encode_queries(labels)}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentiles(samples: list[float]) -> str:
+    """'p50 … p95 … p99 …' in milliseconds."""
+    a = np.array(samples) * 1000
+    return f"p50 {np.percentile(a, 50):6.1f} ms  p95 {np.percentile(a, 95):6.1f} ms  p99 {np.percentile(a, 99):6.1f} ms"
+
+
+def drive(urls: list[str], clients: int) -> tuple[list[float], int]:
+    """Send the requests from `clients` threads; latency of each, and how many failed."""
+    latencies: list[float] = []
+    failures = [0]
+    lock = threading.Lock()
+    queue = list(urls)
+
+    def worker() -> None:
+        with httpx.Client(timeout=30) as client:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    url = queue.pop()
+                started = time.perf_counter()
+                response = client.get(url)
+                elapsed = time.perf_counter() - started
+                with lock:
+                    latencies.append(elapsed)
+                    if response.status_code != 200:
+                        failures[0] += 1
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, failures[0]
+
+
+def bare_retrieval(url: str, queries: list[OfferQuery], clients: int) -> list[float]:
+    """Latency of the hybrid stage-1 SQL alone (same queries, same concurrency)."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    queue = list(queries)
+
+    def worker() -> None:
+        with connect(url) as conn:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    q = queue.pop()
+                started = time.perf_counter()
+                hybrid_offers(conn, q)
+                elapsed = time.perf_counter() - started
+                with lock:
+                    latencies.append(elapsed)
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies
+
+
+EXACT_TOP = """
+SELECT o.id FROM offers AS o
+WHERE {filters}
+ORDER BY (o.embedding <=> %(query)s) + 0, o.id
+LIMIT 10
+"""
+
+
+def recall_versus_exact(conn: psycopg.Connection, queries: list[OfferQuery]) -> tuple[float, float, int, dict]:
+    """Mean and 5th-percentile recall@10 of the semantic channel versus an exact scan, and under-filled lists."""
+    from matching.retrieval import HARD_FILTERS
+
+    recalls, underfilled, plans = [], 0, {}
+    for q in queries:
+        q10 = OfferQuery(q.embedding, q.lat, q.lon, q.radius_km, q.filters, q.target_codes, q.mobility_codes,
+                         q.lexical_terms, depth=10)  # fmt: skip
+        result = hybrid_offers(conn, q10)
+        plans[result.plan] = plans.get(result.plan, 0) + 1
+        found = [r["id"] for r in result.rows if "semantic" in r["ranks"]]
+        with conn.transaction():
+            conn.execute("SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off")
+            exact = [r["id"] for r in conn.execute(EXACT_TOP.format(filters=HARD_FILTERS), hybrid_params(q10))]
+        if len(found) < len(exact):
+            underfilled += 1
+        recalls.append(len(set(found) & set(exact)) / len(exact) if exact else 1.0)
+    return float(np.mean(recalls)), float(np.percentile(recalls, 5)), underfilled, plans
+
+
+def main() -> None:
+    """Generate, index, serve, drive, and print every figure."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 100k offers and 50k candidates")
+    parser.add_argument("--requests", type=int, default=400, help="requests per direction")
+    parser.add_argument("--clients", type=int, default=4)
+    args = parser.parse_args()
+    n_offers, n_candidates = int(100_000 * args.scale), int(50_000 * args.scale)
+    settings = Settings()
+    print(f"machine: {os.cpu_count()} CPU cores, shared with other work; synthetic vectors (see the docstring)")
+    embedder = load_embedder(Settings(env="test"))
+    with tempfile.TemporaryDirectory(prefix="maillage-bench-rank-", dir="/tmp") as tmp:
+        server = start_embedded_server(Path(tmp) / "pgdata", cleanup_mode="delete")
+        try:
+            admin = server.get_uri()
+            with psycopg.connect(admin, autocommit=True) as c:
+                c.execute("CREATE DATABASE bench")
+            url = server.get_uri("bench")
+            upgrade(url)
+            with connect(url) as conn:
+                started = time.perf_counter()
+                load_reference_data(conn, settings.reference_data_dir)
+                print(f"reference data loaded in {time.perf_counter() - started:.1f} s")
+                started = time.perf_counter()
+                centres = job_centres(conn, embedder)
+                print(f"{len(centres['jobs'])} job centres embedded in {time.perf_counter() - started:.1f} s")
+                for name in INDEXES:
+                    conn.execute(f"DROP INDEX {name.split()[0]}")
+                conn.commit()
+                offers_s, candidates_s, _ = generate(conn, n_offers, n_candidates, embedder.model_id, centres)
+                print(f"wrote {n_offers} offers in {offers_s:.1f} s and {n_candidates} candidates in "
+                      f"{candidates_s:.1f} s")  # fmt: skip
+                conn.execute("SET maintenance_work_mem = '1GB'")
+                for name, statement in INDEXES.items():
+                    started = time.perf_counter()
+                    conn.execute(statement)
+                    conn.commit()
+                    size = conn.execute("SELECT pg_size_pretty(pg_relation_size(%s::regclass)) AS s",
+                                        (name.split()[0],)).fetchone()["s"]  # fmt: skip
+                    print(f"index {name}: built in {time.perf_counter() - started:.1f} s, {size}")
+                conn.commit()
+                conn.autocommit = True
+                conn.execute("VACUUM ANALYZE offers")
+                conn.execute("ANALYZE candidates")
+                conn.autocommit = False
+                table = conn.execute("SELECT pg_size_pretty(pg_total_relation_size('offers')) AS s").fetchone()["s"]
+                print(f"offers table with indexes: {table}")
+                rng = random.Random(5)
+                cand = conn.execute("SELECT id, structure_id FROM candidates ORDER BY random() LIMIT %s",
+                                    (args.requests,)).fetchall()  # fmt: skip
+                offer_ids = [r["id"] for r in conn.execute("SELECT id FROM offers ORDER BY random() LIMIT %s",
+                                                           (args.requests,))]  # fmt: skip
+                queries = []
+                for row in cand:
+                    c = conn.execute("SELECT * FROM candidates WHERE id = %s", (row["id"],)).fetchone()
+                    ctx = conn.execute("SELECT ARRAY(SELECT code_rome_cible::text FROM rome_mobilites WHERE "
+                                       "code_rome = ANY(%s::bpchar[])) AS m", (c["target_rome_codes"],)).fetchone()
+                    queries.append(OfferQuery(
+                        c["embedding"].to_numpy(), c["lat"], c["lon"], c["max_commute_km"],
+                        HardFilters(contracts=tuple(c["desired_contracts"]), part_time_only=c["part_time_only"],
+                                    licences=tuple(c["licences"])),
+                        tuple(c["target_rome_codes"]), tuple(ctx["m"]),
+                        lexical_query([s["label"] for s in c["skills"]]),
+                    ))  # fmt: skip
+                mean, p5, under, plans = recall_versus_exact(conn, queries[: min(200, len(queries))])
+                print(f"filtered recall@10 of the semantic channel vs exact: mean {mean:.4f}, p5 {p5:.2f}, "
+                      f"under-filled lists {under} (plans {plans})")  # fmt: skip
+                conn.rollback()
+            port = _free_port()
+            env = {**os.environ, "DATABASE_URL": url, "MAILLAGE_ENV": "dev", "MAILLAGE_HOME": tmp,
+                   "MAILLAGE_DB_POOL_MAX_SIZE": str(args.clients + 2),
+                   "MAILLAGE_EMBEDDING_MODEL_DIR": str(settings.local_embedding_model_dir)}  # fmt: skip
+            api = subprocess.Popen([str(Path(sys.executable).parent / "maillage"), "serve", "--port", str(port)],
+                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+            try:
+                base = f"http://127.0.0.1:{port}"
+                deadline = time.perf_counter() + 180
+                while True:
+                    try:
+                        if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    if api.poll() is not None or time.perf_counter() > deadline:
+                        raise RuntimeError("API did not start: " + (api.stderr.read().decode()[-2000:] if api.stderr
+                                                                     else ""))  # fmt: skip
+                    time.sleep(0.2)
+                warm = [f"{base}/v1/candidates/{r['id']}/matches?limit=20" for r in cand[:20]]
+                drive(warm, args.clients)
+                lat_c, fail_c = drive([f"{base}/v1/candidates/{r['id']}/matches?limit=20" for r in cand],
+                                      args.clients)  # fmt: skip
+                lat_o, fail_o = drive([f"{base}/v1/offers/{i}/matches?limit=20" for i in offer_ids], args.clients)
+                process = psutil.Process(api.pid)
+                rss = sum(p.memory_info().rss for p in [process, *process.children(recursive=True)])
+                lat_sql = bare_retrieval(url, queries, args.clients)
+                rng.shuffle(queries)
+            finally:
+                api.terminate()
+                api.wait(30)
+            print(f"API resident memory (model loaded): {rss / 2**20:.0f} MiB")
+            print(f"{args.clients} concurrent clients, {len(cand)} requests per direction, filters = each "
+                  "candidate's commute radius, contracts, hours, licences")  # fmt: skip
+            print(f"  GET /v1/candidates/{{id}}/matches  {percentiles(lat_c)}  failures {fail_c}")
+            print(f"  bare hybrid retrieval SQL          {percentiles(lat_sql)}")
+            print(f"  GET /v1/offers/{{id}}/matches      {percentiles(lat_o)}  failures {fail_o} "
+                  "(platform scope: every structure's candidates)")  # fmt: skip
+        finally:
+            server.cleanup()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,207 @@
+"""The ranking engine on a real database and model: barriers, hybrid channels, logging, both directions."""
+
+from __future__ import annotations
+
+import uuid
+
+import numpy as np
+import pytest
+
+from matching.geo import haversine_km
+from matching.matches import OfferNotFound, apply_exposure_cap, candidates_for_offer, offers_for_candidate
+from matching.retrieval import HardFilters, OfferQuery, hybrid_offers, lexical_query, reciprocal_rank_fusion
+from matching.scoring import V0_VERSION, LinearModel, load_active_model, register_model
+from matching.storage.audit import SYSTEM_ACTOR
+from matching.storage.candidates import CandidateAccessor
+
+PARIS = (48.8566, 2.3522)
+
+
+def _candidates(conn) -> list[dict]:
+    return conn.execute("SELECT * FROM candidates ORDER BY reference").fetchall()
+
+
+def _offers_for(conn, embedder, candidate_id, **kwargs):
+    accessor = CandidateAccessor(conn, SYSTEM_ACTOR, structure_id=None)
+    kwargs.setdefault("limit", 10)
+    kwargs.setdefault("radius_km", None)
+    return offers_for_candidate(conn, accessor, embedder, candidate_id, default_radius_km=30, **kwargs)
+
+
+def test_matches_respect_the_candidate_barriers_and_are_logged(conn, embedder, demo_database):
+    checked = 0
+    for candidate in _candidates(conn):
+        result = _offers_for(conn, embedder, candidate["id"], radius_km=40)
+        assert result.model_version == V0_VERSION
+        assert [m.rank for m in result.matches] == list(range(1, len(result.matches) + 1))
+        scores = [m.score for m in result.matches]
+        assert scores == sorted(scores, reverse=True) or len({m.row["company_id"] for m in result.matches}) > 1
+        for match in result.matches:
+            offer = conn.execute("SELECT * FROM offers WHERE id = %s", (match.row["id"],)).fetchone()
+            assert haversine_km(candidate["lat"], candidate["lon"], offer["lat"], offer["lon"]) < 40.01
+            assert offer["contract_type"] in candidate["desired_contracts"]
+            assert set(offer["licences"]) <= set(candidate["licences"])
+            if candidate["part_time_only"]:
+                assert offer["hours_per_week"] < 35
+            assert match.explanation.model_version == V0_VERSION
+            assert {c.status for c in match.explanation.criteria} <= {"met", "not_met", "unknown"}
+            checked += 1
+        items = conn.execute(
+            "SELECT rank, score, features, offer_id FROM match_items WHERE request_id = %s ORDER BY rank",
+            (result.request_id,),
+        ).fetchall()
+        assert [i["offer_id"] for i in items] == [m.row["id"] for m in result.matches]
+        assert all(set(i["features"]) >= {"semantic_similarity", "rome_same", "congestion"} for i in items)
+    assert checked >= 30
+
+
+def test_target_job_comes_first(conn, embedder, demo_database):
+    hits = total = 0
+    for candidate in _candidates(conn):
+        result = _offers_for(conn, embedder, candidate["id"], radius_km=60, contracts=["CDI", "CDD", "MIS",
+                                                                                       "APPRENTISSAGE", "IAE"])
+        codes = [m.row["rome_code"] for m in result.matches]
+        target = candidate["target_rome_codes"][0]
+        if target in codes:
+            total += 1
+            hits += codes[0] == target
+    assert total >= 5
+    assert hits / total >= 0.8, (hits, total)
+
+
+def test_contract_override_and_pagination(conn, embedder, demo_database):
+    candidate = _candidates(conn)[0]
+    first = _offers_for(conn, embedder, candidate["id"], radius_km=60, contracts=["CDI"], limit=5)
+    second = _offers_for(conn, embedder, candidate["id"], radius_km=60, contracts=["CDI"], limit=5, offset=5)
+    assert all(m.row["contract_type"] == "CDI" for m in first.matches + second.matches)
+    assert [m.rank for m in second.matches] == list(range(6, 6 + len(second.matches)))
+    assert not {m.row["id"] for m in first.matches} & {m.row["id"] for m in second.matches}
+
+
+def test_exposure_cap_limits_one_company_in_the_top(conn, embedder, demo_database):
+    candidate = _candidates(conn)[1]
+    result = _offers_for(conn, embedder, candidate["id"], radius_km=80, limit=20, max_per_company=1,
+                         contracts=["CDI", "CDD", "MIS", "APPRENTISSAGE", "IAE"])  # fmt: skip
+    companies = [m.row["company_id"] for m in result.matches]
+    distinct = len(set(companies))
+    assert companies[:distinct] == list(dict.fromkeys(companies))[:distinct]
+
+
+def test_congestion_lowers_an_offer_proposed_to_many(conn, embedder, demo_database):
+    candidate = _candidates(conn)[2]
+    before = _offers_for(conn, embedder, candidate["id"], radius_km=60)
+    top = before.matches[0]
+    request = conn.execute("INSERT INTO match_requests (direction, model_version) VALUES "
+                           "('offers_for_candidate', 'test') RETURNING id").fetchone()["id"]  # fmt: skip
+    for n in range(40):
+        conn.execute("INSERT INTO match_items (request_id, candidate_key, offer_id, rank, score) "
+                     "VALUES (%s, %s, %s, 1, 1)", (request, f"k{n}", top.row["id"]))  # fmt: skip
+    after = _offers_for(conn, embedder, candidate["id"], radius_km=60)
+    moved = next(m for m in after.matches if m.row["id"] == top.row["id"])
+    assert moved.score < top.score
+    assert moved.features["congestion"] > 0.9
+    assert any(c.code == "sollicitation" and c.status == "not_met" for c in moved.explanation.criteria)
+
+
+def test_candidates_for_offer_stay_in_the_callers_structure(conn, demo_database):
+    first = conn.execute("SELECT structure_id FROM candidates ORDER BY reference LIMIT 1").fetchone()
+    structure = first["structure_id"]
+    mine = {r["id"] for r in conn.execute("SELECT id FROM candidates WHERE structure_id = %s", (structure,))}
+    accessor = CandidateAccessor(conn, SYSTEM_ACTOR, structure_id=structure)
+    served = 0
+    for offer in conn.execute("SELECT id FROM offers ORDER BY id LIMIT 40").fetchall():
+        result = candidates_for_offer(conn, accessor, offer["id"], limit=10, default_radius_km=30)
+        assert {m.row["id"] for m in result.matches} <= mine
+        served += len(result.matches)
+    assert served > 0
+    with pytest.raises(OfferNotFound):
+        candidates_for_offer(conn, accessor, 10**9, limit=10, default_radius_km=30)
+
+
+def test_job_code_channel_keeps_a_short_offer_of_the_target_job(conn, embedder, demo_database):
+    """An offer whose text is one vague word is still proposed when its ROME code is the target."""
+    candidate = _candidates(conn)[3]
+    code = candidate["target_rome_codes"][0]
+    conn.execute("""
+        INSERT INTO offers (source_id, external_id, title, description, contract_type, rome_code, lat, lon,
+                            content_hash, embedding, embedding_model)
+        SELECT 'lee-demo', 'SHORT-1', 'Poste', 'Poste.', %s, %s, %s, %s, '\\x00', %s, 'x'
+    """, (candidate["desired_contracts"][0], code, candidate["lat"], candidate["lon"],
+          np.eye(384, dtype=np.float32)[5]))  # fmt: skip
+    result = _offers_for(conn, embedder, candidate["id"], radius_km=5, limit=100)
+    short = [m for m in result.matches if m.row["title"] == "Poste"]
+    assert short and short[0].features["rome_same"] == 1.0
+    assert short[0].row["ranks"].get("job") is not None
+
+
+def test_active_model_is_v0_until_another_is_promoted(conn):
+    assert load_active_model(conn).version == V0_VERSION
+    learned = LinearModel.from_dicts("learned-test", {"semantic_similarity": -1.0}, {})
+    register_model(conn, learned)
+    conn.execute("UPDATE models SET status = 'retired' WHERE status = 'champion'")
+    conn.execute("UPDATE models SET status = 'champion' WHERE version = 'learned-test'")
+    active = load_active_model(conn)
+    assert active.version == "learned-test"
+    assert active.score(np.array([[0.5] + [np.nan] * (len(active.feature_names) - 1)]))[0] == pytest.approx(-0.5)
+
+
+def _random_offers(conn, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    rng = np.random.default_rng(seed)
+    vectors = rng.normal(size=(n, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    lats, lons = PARIS[0] + rng.uniform(-0.6, 0.6, n), PARIS[1] + rng.uniform(-0.8, 0.8, n)
+    contracts = rng.choice(["CDI", "CDD", "MIS"], n)
+    conn.execute("INSERT INTO sources (id, kind, label) VALUES ('rnd', 'demo', 'rnd')")
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO offers (source_id, external_id, title, description, contract_type, lat, lon, content_hash,"
+            " embedding, embedding_model) VALUES ('rnd', %s, 'Offre', 'Texte', %s, %s, %s, '\\x00', %s, 't')",
+            [(str(i), str(contracts[i]), float(lats[i]), float(lons[i]), vectors[i]) for i in range(n)],
+        )
+    ids = [r["id"] for r in conn.execute("SELECT id FROM offers WHERE source_id = 'rnd' ORDER BY external_id::int")]
+    conn.execute("ANALYZE offers")
+    conn.commit()
+    return vectors, np.column_stack([lats, lons, contracts == "CDI"]), ids
+
+
+def test_semantic_channel_is_exact_under_filters_in_both_plans(conn):
+    vectors, points, ids = _random_offers(conn, 3000, 5)
+    rng = np.random.default_rng(9)
+    plans = set()
+    for radius_km, contracts in ((8, ("CDI",)), (25, ("CDI",)), (None, None), (None, ("CDI",))):
+        for _ in range(4):
+            query = rng.normal(size=384).astype(np.float32)
+            query /= np.linalg.norm(query)
+            q = OfferQuery(query, *PARIS, radius_km, HardFilters(contracts=contracts, sources=("rnd",)), depth=10)
+            result = hybrid_offers(conn, q)
+            plans.add(result.plan)
+            inside = [i for i in range(len(ids)) if (points[i, 2] or not contracts)
+                      and (radius_km is None
+                           or haversine_km(*PARIS, float(points[i, 0]), float(points[i, 1])) < radius_km)]  # fmt: skip
+            exact = {ids[i] for i in sorted(inside, key=lambda i: -float(vectors[i] @ query))[:10]}
+            found = {r["id"] for r in result.rows if "semantic" in r["ranks"]}
+            assert len(found) == min(10, len(inside))
+            assert len(exact & found) >= 9, (radius_km, result.plan)
+    assert {"exact", "hnsw"} <= plans
+
+
+def test_lexical_query_and_fusion_are_pure():
+    assert lexical_query(["Agent / Agente de propreté", "Nettoyage des locaux"]) == (
+        "agent | agente | proprete | nettoyage | locaux"
+    )
+    assert lexical_query([""]) is None
+    fused = reciprocal_rank_fusion({"a": [1, 2, 3], "b": [3, 1], "c": []})
+    assert [i for i, _ in fused] == [1, 3, 2]
+
+
+def test_exposure_cap_moves_extra_items_after_the_others():
+    items = [("a", 1), ("a", 2), ("b", 3), ("a", 4), (None, 5), ("b", 6)]
+    capped = apply_exposure_cap(items, lambda x: x[0], 1)
+    assert [i[1] for i in capped] == [1, 3, 5, 2, 4, 6]
+
+
+def test_unknown_candidate_is_not_found(conn, embedder, demo_database):
+    from matching.storage.candidates import CandidateNotFound
+
+    with pytest.raises(CandidateNotFound):
+        _offers_for(conn, embedder, uuid.uuid4())
