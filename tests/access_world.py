@@ -94,3 +94,9 @@ def offer_payload(world: World, title: str = "Agent d'accueil", **changes: Any) 
     }  # fmt: skip
     payload.update(changes)
     return payload
+
+
+def field_errors(response) -> dict[str, str]:
+    """The field-level messages of a 422 answer, keyed by dotted location (body prefix dropped)."""
+    assert response.status_code == 422, response.text
+    return {".".join(str(p) for p in e["loc"][1:]): e["msg"] for e in response.json()["detail"]}

@@ -163,3 +163,16 @@ def sign_in(settings, conn):
         return {"Authorization": f"Bearer {sign_local_token(settings, f'local:{email}', email)}"}
 
     return headers
+
+
+@pytest.fixture()
+def world_client(settings, conn, embedder):
+    """The access world (structures, advisers, companies and their credentials) and a client of the app."""
+    from access_world import build_world
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    world = build_world(conn, settings)
+    with TestClient(create_app(settings, embedder=embedder)) as test_client:
+        yield world, test_client

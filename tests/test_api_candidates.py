@@ -6,24 +6,10 @@ import time
 
 import jwt
 import pytest
-from access_world import build_world, candidate_payload
+from access_world import candidate_payload, field_errors
 from cryptography.hazmat.primitives.asymmetric import rsa
-from fastapi.testclient import TestClient
 
-from api.app import create_app
 from matching.auth.tokens import LOCAL_ISSUER, LOCAL_KID, sign_local_token
-
-
-@pytest.fixture()
-def world_client(settings, conn, embedder):
-    world = build_world(conn, settings)
-    with TestClient(create_app(settings, embedder=embedder)) as test_client:
-        yield world, test_client
-
-
-def _errors(response) -> dict[str, str]:
-    assert response.status_code == 422, response.text
-    return {".".join(str(p) for p in e["loc"][1:]): e["msg"] for e in response.json()["detail"]}
 
 
 def test_create_read_update_close_with_reembedding(world_client, conn):
@@ -60,17 +46,17 @@ def test_profile_validation_is_field_level_and_french(world_client):
     world, client = world_client
     headers = world.headers["adviser_a"]
     nir = client.post("/v1/candidates", json=candidate_payload(world, "1 85 05 78 006 084 36"), headers=headers)
-    assert "NIR" in _errors(nir)["reference"]
+    assert "NIR" in field_errors(nir)["reference"]
     bad = candidate_payload(world, "BAD-1", desired_hours_min=35.0, desired_hours_max=20.0, lat=48.8, lon=None,
                             eligibility=["RSA", "milliardaire"], has_vehicle=1, consent=False)  # fmt: skip
-    errors = _errors(client.post("/v1/candidates", json=bad, headers=headers))
+    errors = field_errors(client.post("/v1/candidates", json=bad, headers=headers))
     assert errors["has_vehicle"] == "booléen attendu (true ou false)"
     assert errors["eligibility.1"].startswith("valeur non autorisée")
     unknown = candidate_payload(world, "BAD-2", commune_insee="99999", target_rome_codes=["N9999"])
-    errors = _errors(client.post("/v1/candidates", json=unknown, headers=headers))
+    errors = field_errors(client.post("/v1/candidates", json=unknown, headers=headers))
     assert errors == {"commune_insee": "commune inconnue (code INSEE)", "target_rome_codes.0": "code ROME inconnu"}
     no_consent = candidate_payload(world, "BAD-3", consent=False)
-    assert "consentement" in _errors(client.post("/v1/candidates", json=no_consent, headers=headers))[""]
+    assert "consentement" in field_errors(client.post("/v1/candidates", json=no_consent, headers=headers))[""]
 
 
 @pytest.mark.parametrize("field,value", [("structure_id", "00000000-0000-0000-0000-000000000000"),
@@ -80,13 +66,13 @@ def test_mass_assignment_is_refused(world_client, field, value):
     world, client = world_client
     headers = world.headers["adviser_a"]
     created = client.post("/v1/candidates", json=candidate_payload(world, "MASS-1", **{field: value}), headers=headers)
-    assert _errors(created) == {field: "champ inconnu ou non modifiable"}
+    assert field_errors(created) == {field: "champ inconnu ou non modifiable"}
     candidate_id = client.post("/v1/candidates", json=candidate_payload(world, "MASS-2"), headers=headers).json()["id"]
     patched = client.patch(f"/v1/candidates/{candidate_id}", json={field: value}, headers=headers)
-    assert _errors(patched) == {field: "champ inconnu ou non modifiable"}
+    assert field_errors(patched) == {field: "champ inconnu ou non modifiable"}
     other_structure = {"referent_adviser_id": str(world.advisers["adviser_b"])}
     referent = client.patch(f"/v1/candidates/{candidate_id}", json=other_structure, headers=headers)
-    assert _errors(referent) == {"referent_adviser_id": "conseiller inconnu dans cette structure"}
+    assert field_errors(referent) == {"referent_adviser_id": "conseiller inconnu dans cette structure"}
 
 
 def test_list_filters_and_pagination(world_client):

@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from access_world import build_world, offer_payload
+from access_world import build_world, field_errors, offer_payload
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from matching.storage.companies import create_key, revoke_key
-
-
-@pytest.fixture()
-def world_client(settings, conn, embedder):
-    world = build_world(conn, settings)
-    with TestClient(create_app(settings, embedder=embedder)) as test_client:
-        yield world, test_client
-
-
-def _errors(response) -> dict[str, str]:
-    assert response.status_code == 422, response.text
-    return {".".join(str(p) for p in e["loc"][1:]): e["msg"] for e in response.json()["detail"]}
 
 
 def test_submitted_offer_is_normalised_stored_and_embedded(world_client, conn):
@@ -41,17 +29,17 @@ def test_validation_messages_are_field_level_and_french(world_client):
     world, client = world_client
     bad = offer_payload(world, title="", description="Trop court", commune_insee="99999", contract_type="CDX",
                         starts_on="2026-12-10", expires_at="2026-12-01T00:00:00Z")  # fmt: skip
-    errors = _errors(client.post("/v1/offers", json=bad, headers=world.headers["company_1"]))
+    errors = field_errors(client.post("/v1/offers", json=bad, headers=world.headers["company_1"]))
     assert errors["title"] == "au moins 3 caractère(s)"
     assert errors["description"] == "au moins 30 caractère(s)"
     assert errors["contract_type"].startswith("valeur non autorisée")
     incoherent = offer_payload(world, starts_on="2027-03-10", expires_at="2027-03-01T00:00:00Z")
-    assert "précède" in _errors(client.post("/v1/offers", json=incoherent, headers=world.headers["company_1"]))[""]
+    assert "précède" in field_errors(client.post("/v1/offers", json=incoherent, headers=world.headers["company_1"]))[""]
     unknown_commune = offer_payload(world, commune_insee="99999")
-    errors = _errors(client.post("/v1/offers", json=unknown_commune, headers=world.headers["company_1"]))
+    errors = field_errors(client.post("/v1/offers", json=unknown_commune, headers=world.headers["company_1"]))
     assert errors == {"commune_insee": "commune inconnue (code INSEE)"}
     too_big = offer_payload(world, description="x" * 20001)
-    assert "description" in _errors(client.post("/v1/offers", json=too_big, headers=world.headers["company_1"]))
+    assert "description" in field_errors(client.post("/v1/offers", json=too_big, headers=world.headers["company_1"]))
 
 
 @pytest.mark.parametrize("field,value", [("company_id", 2), ("status", "closed"), ("structure_id", "x"),
@@ -60,7 +48,7 @@ def test_mass_assignment_is_refused(world_client, field, value):
     world, client = world_client
     payload = offer_payload(world, **{field: value})
     response = client.post("/v1/offers", json=payload, headers=world.headers["company_1"])
-    assert _errors(response) == {field: "champ inconnu ou non modifiable"}
+    assert field_errors(response) == {field: "champ inconnu ou non modifiable"}
 
 
 def test_patch_put_and_close(world_client, conn):
@@ -71,7 +59,7 @@ def test_patch_put_and_close(world_client, conn):
     assert patched.status_code == 200 and patched.json()["offer"]["hours_per_week"] == 35.0
     assert client.patch(f"/v1/offers/{offer_id}", json={"status": "active"}, headers=headers).status_code == 422
     incoherent = client.patch(f"/v1/offers/{offer_id}", json={"contract_type": "CDI"}, headers=headers)
-    assert "CDI" in _errors(incoherent)[""]  # the merged offer is validated as a whole
+    assert "CDI" in field_errors(incoherent)[""]  # the merged offer is validated as a whole
     closed = client.delete(f"/v1/offers/{offer_id}", headers=headers)
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
     assert client.put(f"/v1/offers/{offer_id}", json=offer_payload(world), headers=headers).status_code == 409
@@ -98,7 +86,7 @@ def test_france_travail_shape(world_client):
     assert offer["title"] == ft["intitule"] and offer["hours_per_week"] == 24.0 and offer["licences"] == ["B"]
     assert offer["external_reference"] == "201ABCD" and offer["experience_required"] == "D"
     bad = {**ft, "id": "201ABCE", "lieuTravail": {"commune": world.insee}, "intitule": "x", "salaireMin": 3}
-    errors = _errors(client.post("/v1/offers/france-travail", json=bad, headers=world.headers["company_1"]))
+    errors = field_errors(client.post("/v1/offers/france-travail", json=bad, headers=world.headers["company_1"]))
     assert set(errors) == {"intitule", "salaireMin"}
 
 
