@@ -7,7 +7,6 @@ and QPV. Everything goes through the same storage functions as real ingestion.
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -261,8 +260,3 @@ def load_demo(
             progress(offers + n + 1, offers + candidates)
     conn.commit()
     return DemoCounts(len(structure_ids), len(companies), offers, candidates)
-
-
-def new_request_id() -> str:
-    """A request id for system-initiated work."""
-    return uuid.uuid4().hex

@@ -14,6 +14,7 @@ import pytest
 from psycopg import sql
 
 from matching.config import Settings
+from matching.referentiels.load import load_reference_data
 from matching.storage.database import connect
 from matching.storage.migrator import upgrade
 from matching.storage.server import start_embedded_server
@@ -53,17 +54,9 @@ def template_database(pg_server, reference_data_dir) -> str:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(TEMPLATE_DB)))
     url = pg_server.get_uri(TEMPLATE_DB)
     upgrade(url)
-    _load_reference_data(url, reference_data_dir)
-    return TEMPLATE_DB
-
-
-def _load_reference_data(url: str, directory: Path) -> None:
-    try:
-        from matching.referentiels.load import load_reference_data
-    except ImportError:  # until the reference-data loaders exist
-        return
     with connect(url) as conn:
-        load_reference_data(conn, directory)
+        load_reference_data(conn, reference_data_dir)
+    return TEMPLATE_DB
 
 
 def _clone_database(server, template: str) -> str:

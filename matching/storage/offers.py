@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 import psycopg
@@ -158,11 +157,6 @@ def upsert_offer(conn: psycopg.Connection, offer: OfferRecord, company_id: int |
         reason = "created" if result.created else "republished" if result.new_status == "active" else "past_expiry"
         record_status_change(conn, result.offer_id, result.old_status, result.new_status, reason)
     return result
-
-
-def upsert_offers(conn: psycopg.Connection, offers: Iterable[tuple[OfferRecord, int | None]]) -> list[UpsertResult]:
-    """Upsert many (offer, company id) pairs in the current transaction."""
-    return [upsert_offer(conn, offer, company_id) for offer, company_id in offers]
 
 
 # -- status changes, snapshots, expiry, duplicates -------------------------------------------
