@@ -6,8 +6,9 @@
 #
 # Build:  docker build -t maillage:latest .
 #
-# Two stages: `builder` creates a virtualenv in /opt/venv, installs CPU-only torch, the project and
-# builds the offline embedding model; `runtime` copies the virtualenv and the model into a fresh
+# Three stages: `web` installs the web interface's front-end packages with npm; `builder` creates a
+# virtualenv in /opt/venv, installs CPU-only torch, the project (with those packages) and builds the
+# offline embedding model; `runtime` copies the virtualenv and the model into a fresh
 # python:3.11-slim without pip caches or build leftovers, and runs as an unprivileged user.
 #
 # Reference data is NOT baked into the image. It is mounted read-only at /data/referentiels
@@ -23,6 +24,13 @@
 #                                  geo.api.gouv.fr.
 # A deployment downloads these files from the official publishers above (they are updated
 # several times a year) into the host folder that docker-compose.yml mounts.
+
+############################################################################ web
+# Front-end packages of the adviser web interface (htmx, Pico), pinned by api/web/package-lock.json.
+FROM node:22-slim AS web
+WORKDIR /web
+COPY api/web/package.json api/web/package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
 
 ############################################################################ builder
 FROM python:3.11-slim AS builder
@@ -51,6 +59,7 @@ RUN python -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))
 # 3. The project itself (console script `maillage`). .dockerignore keeps .venv, .git, caches,
 #    tests and local state out of the build context.
 COPY . .
+COPY --from=web /web/node_modules api/web/node_modules
 RUN pip install . \
     && python -c "import sys, torch; sys.exit('a CUDA build of torch was installed' if torch.version.cuda else 0)" \
     && ! pip list 2>/dev/null | grep -i '^nvidia-'

@@ -3,8 +3,10 @@ VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.maillage-installed
+# Front-end packages of the web interface (htmx, Pico), pinned by api/web/package-lock.json, never committed.
+WEB_ASSETS := api/web/node_modules/.package-lock.json
 
-.PHONY: run test lint bench
+.PHONY: run test lint bench web-assets
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,10 +16,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-run: $(STAMP)
+$(WEB_ASSETS): api/web/package.json api/web/package-lock.json
+	npm ci --prefix api/web --no-audit --no-fund --ignore-scripts
+	touch $(WEB_ASSETS)
+
+web-assets: $(WEB_ASSETS)
+
+run: $(STAMP) $(WEB_ASSETS)
 	$(VENV)/bin/maillage run
 
-test: $(STAMP)
+test: $(STAMP) $(WEB_ASSETS)
 	$(VENV)/bin/maillage embedder install
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest

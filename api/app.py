@@ -11,10 +11,11 @@ from fastapi.exceptions import RequestValidationError
 
 from api.errors import validation_exception_handler
 from api.protocol import AllowHeaderMiddleware
-from api.routes import audit, candidates, health, matches, offers, wellknown
+from api.routes import audit, candidates, feedback, health, matches, offers, wellknown
 from api.state import AppResources, RateLimiter
+from api.web import install as install_web
 from matching.auth.tokens import TokenVerifier
-from matching.config import Settings, get_settings
+from matching.config import ConfigError, Settings, get_settings
 from matching.embeddings import Embedder, load_embedder
 from matching.storage.database import open_pool
 from matching.storage.server import resolve_database
@@ -33,6 +34,8 @@ def create_app(
 ) -> FastAPI:
     """Build the application; the lifespan opens the database pool and loads the embedder."""
     settings = settings or get_settings()
+    if settings.env == "prod" and settings.web_session_secret is None:
+        raise ConfigError("MAILLAGE_WEB_SESSION_SECRET is required in prod: it signs the web sessions")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -60,6 +63,9 @@ def create_app(
     app.include_router(audit.router)
     app.include_router(matches.router)
     app.include_router(matches.admin_router)
+    app.include_router(feedback.router)
+    app.include_router(feedback.company_router)
+    install_web(app)
     if settings.env != "prod":
         # The local issuer's keys: trusted in dev and test only.
         app.include_router(wellknown.router)

@@ -65,8 +65,12 @@ FROM rome_fiches AS f ORDER BY f.code_rome
 INDEXES = {
     "offers_pt_active_idx (GiST)": "CREATE INDEX offers_pt_active_idx ON offers USING gist (pt) "
                                    "WHERE status = 'active'",
-    "offers_embedding_active_idx (HNSW)": "CREATE INDEX offers_embedding_active_idx ON offers USING hnsw "
-                                          "(embedding vector_cosine_ops) WHERE status = 'active'",
+    "offers_retrieval_cover_idx (GiST, covering)": "CREATE INDEX offers_retrieval_cover_idx ON offers USING gist (pt) "
+                                                   "INCLUDE (id, contract_type, hours_per_week, part_time, licences, "
+                                                   "source_id, rome_code, embedding_half) "
+                                                   "WHERE status = 'active' AND embedding IS NOT NULL",
+    "offers_embedding_half_active_idx (HNSW)": "CREATE INDEX offers_embedding_half_active_idx ON offers USING hnsw "
+                                               "(embedding_half halfvec_cosine_ops) WHERE status = 'active'",
     "offers_search_tsv_active_idx (GIN)": "CREATE INDEX offers_search_tsv_active_idx ON offers USING gin "
                                           "(search_tsv) WHERE status = 'active'",
     "offers_rome_active_idx (btree)": "CREATE INDEX offers_rome_active_idx ON offers (rome_code) "
@@ -245,12 +249,18 @@ LIMIT 10
 """
 
 
+MOBILITY = "SELECT ARRAY(SELECT code_rome_cible::text FROM rome_mobilites WHERE code_rome = ANY(%s::bpchar[])) AS m"
+PASSING = "SELECT count(*) AS n FROM offers AS o WHERE {filters}"
+
+
 def recall_versus_exact(conn: psycopg.Connection, queries: list[OfferQuery]) -> tuple[float, float, int, dict]:
     """Mean and 5th-percentile recall@10 of the semantic channel versus an exact scan, and under-filled lists."""
     from matching.retrieval import HARD_FILTERS
 
-    recalls, underfilled, plans = [], 0, {}
+    recalls, underfilled, plans, passing = [], 0, {}, []
     for q in queries:
+        passing.append(conn.execute(PASSING.format(filters=HARD_FILTERS), hybrid_params(q)).fetchone()["n"])
+        conn.rollback()
         q10 = OfferQuery(q.embedding, q.lat, q.lon, q.radius_km, q.filters, q.target_codes, q.mobility_codes,
                          q.lexical_terms, depth=10)  # fmt: skip
         result = hybrid_offers(conn, q10)
@@ -262,7 +272,42 @@ def recall_versus_exact(conn: psycopg.Connection, queries: list[OfferQuery]) -> 
         if len(found) < len(exact):
             underfilled += 1
         recalls.append(len(set(found) & set(exact)) / len(exact) if exact else 1.0)
+    p10, p50, p90 = np.percentile(passing, [10, 50, 90])
+    print(f"offers passing each candidate's hard filters: p10 {p10:.0f}, median {p50:.0f}, p90 {p90:.0f}, "
+          f"max {max(passing)}")  # fmt: skip
     return float(np.mean(recalls)), float(np.percentile(recalls, 5)), underfilled, plans
+
+
+def build(conn: psycopg.Connection, settings: Settings, embedder, n_offers: int, n_candidates: int) -> list:
+    """Load the reference data, generate offers and candidates, build the indexes; print the times and sizes."""
+    started = time.perf_counter()
+    load_reference_data(conn, settings.reference_data_dir)
+    print(f"reference data loaded in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    centres = job_centres(conn, embedder)
+    print(f"{len(centres['jobs'])} job centres embedded in {time.perf_counter() - started:.1f} s")
+    for name in INDEXES:
+        conn.execute(f"DROP INDEX {name.split()[0]}")
+    conn.commit()
+    offers_s, candidates_s, structures = generate(conn, n_offers, n_candidates, embedder.model_id, centres)
+    print(f"wrote {n_offers} offers in {offers_s:.1f} s and {n_candidates} candidates in "
+          f"{candidates_s:.1f} s")  # fmt: skip
+    conn.execute("SET maintenance_work_mem = '1GB'")
+    for name, statement in INDEXES.items():
+        started = time.perf_counter()
+        conn.execute(statement)
+        conn.commit()
+        size = conn.execute("SELECT pg_size_pretty(pg_relation_size(%s::regclass)) AS s",
+                            (name.split()[0],)).fetchone()["s"]  # fmt: skip
+        print(f"index {name}: built in {time.perf_counter() - started:.1f} s, {size}")
+    conn.commit()
+    conn.autocommit = True
+    conn.execute("VACUUM ANALYZE offers")
+    conn.execute("ANALYZE candidates")
+    conn.autocommit = False
+    table = conn.execute("SELECT pg_size_pretty(pg_total_relation_size('offers')) AS s").fetchone()["s"]
+    print(f"offers table with indexes: {table}")
+    return structures
 
 
 def main() -> None:
@@ -271,47 +316,37 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 100k offers and 50k candidates")
     parser.add_argument("--requests", type=int, default=400, help="requests per direction")
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="keep the generated database in this folder and reuse it on the next run "
+                             "(build times are then not measured again)")  # fmt: skip
+    parser.add_argument("--build-only", action="store_true", help="stop after the build and the recall check")
     args = parser.parse_args()
     n_offers, n_candidates = int(100_000 * args.scale), int(50_000 * args.scale)
     settings = Settings()
     print(f"machine: {os.cpu_count()} CPU cores, shared with other work; synthetic vectors (see the docstring)")
     embedder = load_embedder(Settings(env="test"))
     with tempfile.TemporaryDirectory(prefix="maillage-bench-rank-", dir="/tmp") as tmp:
-        server = start_embedded_server(Path(tmp) / "pgdata", cleanup_mode="delete")
+        pgdata = (args.data_dir / "pgdata") if args.data_dir else Path(tmp) / "pgdata"
+        server = start_embedded_server(pgdata, cleanup_mode="stop" if args.data_dir else "delete")
         try:
             admin = server.get_uri()
             with psycopg.connect(admin, autocommit=True) as c:
-                c.execute("CREATE DATABASE bench")
+                reuse = c.execute("SELECT 1 FROM pg_database WHERE datname = 'bench'").fetchone() is not None
+                if not reuse:
+                    c.execute("CREATE DATABASE bench")
             url = server.get_uri("bench")
             upgrade(url)
             with connect(url) as conn:
-                started = time.perf_counter()
-                load_reference_data(conn, settings.reference_data_dir)
-                print(f"reference data loaded in {time.perf_counter() - started:.1f} s")
-                started = time.perf_counter()
-                centres = job_centres(conn, embedder)
-                print(f"{len(centres['jobs'])} job centres embedded in {time.perf_counter() - started:.1f} s")
-                for name in INDEXES:
-                    conn.execute(f"DROP INDEX {name.split()[0]}")
-                conn.commit()
-                offers_s, candidates_s, structures = generate(conn, n_offers, n_candidates, embedder.model_id, centres)
-                print(f"wrote {n_offers} offers in {offers_s:.1f} s and {n_candidates} candidates in "
-                      f"{candidates_s:.1f} s")  # fmt: skip
-                conn.execute("SET maintenance_work_mem = '1GB'")
-                for name, statement in INDEXES.items():
-                    started = time.perf_counter()
-                    conn.execute(statement)
-                    conn.commit()
-                    size = conn.execute("SELECT pg_size_pretty(pg_relation_size(%s::regclass)) AS s",
-                                        (name.split()[0],)).fetchone()["s"]  # fmt: skip
-                    print(f"index {name}: built in {time.perf_counter() - started:.1f} s, {size}")
-                conn.commit()
-                conn.autocommit = True
-                conn.execute("VACUUM ANALYZE offers")
-                conn.execute("ANALYZE candidates")
-                conn.autocommit = False
-                table = conn.execute("SELECT pg_size_pretty(pg_total_relation_size('offers')) AS s").fetchone()["s"]
-                print(f"offers table with indexes: {table}")
+                if reuse:
+                    count = conn.execute("SELECT count(*) AS n FROM offers").fetchone()["n"]
+                    if count != n_offers:
+                        raise SystemExit(f"{pgdata} holds {count} offers, not {n_offers}: choose another --data-dir")
+                    print(f"reusing the database in {pgdata} (build times not measured again)")
+                    structures = [r["id"] for r in conn.execute("SELECT id FROM structures ORDER BY name")]
+                else:
+                    structures = build(conn, settings, embedder, n_offers, n_candidates)
+                # Sampled by seed, so that runs on a reused database send the same requests.
+                conn.execute("SELECT setseed(0.5)")
                 rng = random.Random(5)
                 cand = conn.execute("SELECT id, structure_id FROM candidates ORDER BY random() LIMIT %s",
                                     (args.requests,)).fetchall()  # fmt: skip
@@ -320,8 +355,7 @@ def main() -> None:
                 queries = []
                 for row in cand:
                     c = conn.execute("SELECT * FROM candidates WHERE id = %s", (row["id"],)).fetchone()
-                    ctx = conn.execute("SELECT ARRAY(SELECT code_rome_cible::text FROM rome_mobilites WHERE "
-                                       "code_rome = ANY(%s::bpchar[])) AS m", (c["target_rome_codes"],)).fetchone()
+                    ctx = conn.execute(MOBILITY, (c["target_rome_codes"],)).fetchone()
                     queries.append(OfferQuery(
                         c["embedding"].to_numpy(), c["lat"], c["lon"], c["max_commute_km"],
                         HardFilters(contracts=tuple(c["desired_contracts"]), part_time_only=c["part_time_only"],
@@ -333,6 +367,8 @@ def main() -> None:
                 print(f"filtered recall@10 of the semantic channel vs exact: mean {mean:.4f}, p5 {p5:.2f}, "
                       f"under-filled lists {under} (plans {plans})")  # fmt: skip
                 conn.rollback()
+                if args.build_only:
+                    return
             # A platform admin signed in through the local issuer, whose key lives in the API's home.
             email = "bench@maillage.test"
             with connect(url) as conn:

@@ -13,6 +13,7 @@ import typer
 from tqdm import tqdm
 
 from maillage.commands import ingest as ingest_commands
+from maillage.commands import models as models_commands
 from maillage.commands import ranking as ranking_commands
 from maillage.commands.access import advisers_app, companies_app, gdpr_app
 from matching.config import DEFAULT_EMBEDDING_MODEL, ConfigError, Settings, get_settings
@@ -36,6 +37,8 @@ app.add_typer(companies_app, name="companies")
 app.add_typer(advisers_app, name="advisers")
 app.add_typer(gdpr_app, name="gdpr")
 app.add_typer(ingest_commands.app, name="ingest")
+app.add_typer(models_commands.app, name="models")
+app.command("retrain")(models_commands.retrain)
 app.command("worker")(ingest_commands.worker)
 app.command("eval")(ranking_commands.evaluate)
 app.command("fairness")(ranking_commands.fairness)
@@ -229,7 +232,8 @@ def run(
                 conn.commit()
                 token = sign_local_token(settings, f"local:{email}", email, lifetime_s=12 * 3600)
         host, port = host or settings.api_host, port or settings.api_port
-        typer.secho(f"\nMaillage is ready — API docs: http://{host}:{port}/docs", fg=typer.colors.GREEN)
+        typer.secho(f"\nMaillage is ready — advisers' web interface: http://{host}:{port}/ "
+                    f"· API docs: http://{host}:{port}/docs", fg=typer.colors.GREEN)  # fmt: skip
         if candidate and token:
             typer.echo(f"Example (a demo adviser of {candidate['structure']}, token valid 12 h):")
             typer.echo(f"  curl -H 'Authorization: Bearer {token}' \\\n"

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -93,9 +93,29 @@ class Settings(BaseSettings):
     oidc_jwks_url: str | None = Field(default=None, description="JWKS URL of the OIDC provider.")
     oidc_leeway_seconds: int = Field(default=60, ge=0, le=600, description="Clock skew tolerated on tokens.")
     api_key_rate_per_minute: int = Field(default=120, ge=1, description="Requests per minute per API key.")
+    # Adviser web interface (issue 7): authorization-code sign-in and the signed session cookie.
+    oidc_client_secret: SecretStr | None = Field(default=None, description="OIDC client secret of the web app.")
+    oidc_redirect_url: str | None = Field(
+        default=None, description="Public URL of the web sign-in callback (https://…/connexion/oidc/retour)."
+    )
+    web_session_secret: SecretStr | None = Field(
+        default=None, description="Secret signing web session cookies (required in prod; derived locally in dev)."
+    )
+    web_session_hours: int = Field(default=8, ge=1, le=24, description="Lifetime of a web session.")
     idempotency_ttl_hours: int = Field(default=24, ge=1, le=720)
     retention_inactive_days: int = Field(default=730, ge=1, description="Inactivity before a profile is flagged.")
     retention_grace_days: int = Field(default=30, ge=0, description="Days between flag and anonymisation.")
+
+    # Learning from feedback (issue 6): re-training data and the promotion gate (nDCG@10 on the holdout).
+    learning_window_days: int = Field(default=365, ge=1, description="Match logs older than this are not used.")
+    learning_holdout_share: float = Field(default=0.2, gt=0, lt=1, description="Latest share of lists held out.")
+    learning_min_requests: int = Field(default=200, ge=10, description="Labelled lists needed to train.")
+    learning_min_eval_queries: int = Field(default=50, ge=1, description="Holdout lists with a positive needed.")
+    learning_min_gain: float = Field(default=0.005, ge=0, description="nDCG@10 gain needed over the champion.")
+    learning_min_gain_over_v0: float = Field(default=0.0, ge=0, description="nDCG@10 gain needed over v0.")
+    learning_max_slice_loss: float = Field(default=0.02, ge=0, description="nDCG@10 a slice may lose.")
+    learning_min_slice_queries: int = Field(default=30, ge=1, description="Smaller slices are reported, not gated.")
+    learning_threads: int = Field(default=0, ge=0, le=256, description="Training threads (0 = every core).")
 
 
 @lru_cache(maxsize=1)

@@ -62,19 +62,24 @@ WHERE o.id = %(id)s
 LARGEST_COMMUTE_KM = "SELECT max(max_commute_km) AS km FROM candidates WHERE status = 'active'"
 CANDIDATES_IN_REACH = """
 WITH located AS (
-    SELECT c.id, c.pt FROM candidates AS c
+    SELECT c.id, c.pt, c.embedding, c.max_commute_km, c.desired_contracts, c.licences, c.desired_hours_min,
+           c.desired_hours_max, c.part_time_only
+    FROM candidates AS c
     WHERE c.status = 'active' AND c.pt IS NOT NULL AND earth_box(ll_to_earth(%(lat)s, %(lon)s), %(reach_m)s) @> c.pt
       AND (%(structure_id)s::uuid IS NULL OR c.structure_id = %(structure_id)s::uuid)
     UNION ALL
-    SELECT c.id, cm.pt FROM candidates AS c JOIN communes AS cm ON cm.insee = c.commune_insee
+    SELECT c.id, cm.pt, c.embedding, c.max_commute_km, c.desired_contracts, c.licences, c.desired_hours_min,
+           c.desired_hours_max, c.part_time_only
+    FROM candidates AS c JOIN communes AS cm ON cm.insee = c.commune_insee
     WHERE c.status = 'active' AND c.pt IS NULL AND earth_box(ll_to_earth(%(lat)s, %(lon)s), %(reach_m)s) @> cm.pt
       AND (%(structure_id)s::uuid IS NULL OR c.structure_id = %(structure_id)s::uuid)
 )
 SELECT c.id, 1 - (c.embedding <=> %(query)s) AS similarity,
-       earth_distance(ll_to_earth(%(lat)s, %(lon)s), l.pt) / 1000 AS distance_km
-FROM located AS l JOIN candidates AS c ON c.id = l.id
+       2 * 6378168.0 * asin(least(cube_distance(c.pt, ll_to_earth(%(lat)s, %(lon)s)::cube) / (2 * 6378168.0), 1.0))
+       / 1000 AS distance_km
+FROM located AS c
 WHERE c.embedding IS NOT NULL
-  AND cube_distance(l.pt, ll_to_earth(%(lat)s, %(lon)s)::cube)
+  AND cube_distance(c.pt, ll_to_earth(%(lat)s, %(lon)s)::cube)
       < 2 * 6378168.0 * sin(least(COALESCE(c.max_commute_km, %(default_radius_km)s) * 1000, pi() * 6378168.0)
                             / (2 * 6378168.0))
   AND (cardinality(c.desired_contracts) = 0 OR %(contract)s = ANY (c.desired_contracts))
@@ -86,20 +91,27 @@ ORDER BY (c.embedding <=> %(query)s) + 0, c.id
 LIMIT %(pool)s
 """
 
-INSERT_REQUEST = """
-INSERT INTO match_requests (direction, structure_id, adviser_id, candidate_id, offer_id, model_version, params)
-VALUES (%(direction)s, %(structure_id)s, %(adviser_id)s, %(candidate_id)s, %(offer_id)s, %(model_version)s,
-        %(params)s)
-RETURNING id, served_at
-"""
-INSERT_ITEMS = """
-INSERT INTO match_items (request_id, candidate_id, candidate_key, offer_id, rank, score, features)
-SELECT %(request_id)s, u.candidate_id, u.candidate_key, u.offer_id, u.rank, u.score, u.features
-FROM unnest(%(candidate_ids)s::uuid[], %(candidate_keys)s::text[], %(offer_ids)s::bigint[], %(ranks)s::int[],
-            %(scores)s::float8[], %(features)s::jsonb[])
-     WITH ORDINALITY AS u(candidate_id, candidate_key, offer_id, rank, score, features, n)
-ORDER BY u.n
-RETURNING id
+# The request and its items in one statement (one round trip); item ids come back in rank order.
+INSERT_SERVED_LIST = """
+WITH request AS (
+    INSERT INTO match_requests (direction, structure_id, adviser_id, candidate_id, offer_id, model_version, params)
+    VALUES (%(direction)s, %(structure_id)s, %(adviser_id)s, %(candidate_id)s, %(offer_id)s, %(model_version)s,
+            %(params)s)
+    RETURNING id
+),
+items AS (
+    INSERT INTO match_items (request_id, candidate_id, candidate_key, offer_id, rank, score, features)
+    SELECT r.id, u.candidate_id, u.candidate_key, u.offer_id, u.rank, u.score, u.features
+    FROM request AS r,
+         unnest(%(candidate_ids)s::uuid[], %(candidate_keys)s::text[], %(offer_ids)s::bigint[], %(ranks)s::int[],
+                %(scores)s::float8[], %(features)s::jsonb[])
+             WITH ORDINALITY AS u(candidate_id, candidate_key, offer_id, rank, score, features, n)
+    ORDER BY u.n
+    RETURNING id, rank
+)
+SELECT r.id AS request_id, i.id AS item_id
+FROM request AS r LEFT JOIN items AS i ON true
+ORDER BY i.rank
 """
 
 
@@ -180,14 +192,9 @@ def _log(
 ) -> tuple[uuid.UUID, list[uuid.UUID]]:
     """Log a served list: one request and its items (candidate, offer, rank, score, feature snapshot)."""
     adviser_id = uuid.UUID(accessor.actor.id) if accessor.actor.kind == "adviser" else None
-    request = conn.execute(INSERT_REQUEST, {
+    rows = conn.execute(INSERT_SERVED_LIST, {
         "direction": direction, "structure_id": accessor.structure_id, "adviser_id": adviser_id,
         "candidate_id": candidate_id, "offer_id": offer_id, "model_version": model_version, "params": Jsonb(params),
-    }).fetchone()  # fmt: skip
-    if not served:
-        return request["id"], []
-    ids = conn.execute(INSERT_ITEMS, {
-        "request_id": request["id"],
         "candidate_ids": [s[0] for s in served],
         "candidate_keys": [candidate_key(s[0]) for s in served],
         "offer_ids": [s[1] for s in served],
@@ -195,7 +202,7 @@ def _log(
         "scores": [s[3] for s in served],
         "features": [Jsonb(s[4]) for s in served],
     }).fetchall()  # fmt: skip
-    return request["id"], [r["id"] for r in ids]
+    return rows[0]["request_id"], [r["item_id"] for r in rows if r["item_id"] is not None]
 
 
 def offers_for_candidate(
@@ -305,8 +312,9 @@ def candidates_for_offer(
     now = now or datetime.now(UTC)
     offer_code = (offer["rome_code"] or "").strip()
     pairs, rows = [], []
+    candidates = accessor.get_many([hit["id"] for hit in reach], purpose="match")
     for hit in reach:
-        candidate = accessor.get(hit["id"], purpose="match")
+        candidate = candidates[hit["id"]]
         facts = OfferFacts.from_row({**offer, "similarity": hit["similarity"], "distance_km": hit["distance_km"],
                                      "lexical": None})  # fmt: skip
         profile = CandidateProfile.from_row(candidate)

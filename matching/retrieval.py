@@ -1,4 +1,14 @@
-"""Stage-1 retrieval: hard filters in SQL, then semantic, lexical and job-code channels fused by rank."""
+"""Stage-1 retrieval: hard filters in SQL, then semantic, lexical and job-code channels fused by rank.
+
+Plan per query (docs/ranking.md has the measurements): the active offers in the search box are counted
+(index-only, capped at EXACT_MAX_IN_BOX). Up to that many, the exact plan reads them from the covering GiST index
+(migration 0007: filter columns and the half-precision vector as payload, no wide row nor TOAST read), re-ranks
+the semantic top with the full vectors, and ranks lexical matches by ts_rank. Beyond it, or without a radius,
+the HNSW walk on the half-precision graph under the filters (iterative scan), re-ranked the same way; its
+lexical channel ranks only the offers the walk and the job channel found. An under-filled walk falls back to the
+exact plan. The cover-density rank (ts_rank_cd), a feature of the model, is computed for pool rows only. JIT is
+off for these short queries.
+"""
 
 from __future__ import annotations
 
@@ -14,23 +24,43 @@ from matching.referentiels.text import fold
 
 # Candidate-list size of the HNSW walk: pgvector's default (40) loses too many true neighbours at k=10+.
 HNSW_EF_SEARCH = 200
+# The iterative walk stops once its visited set outgrows work_mem × this multiplier; at the default (1) it
+# stopped early and returned under-filled lists when few of the visited offers pass the filters.
+HNSW_SCAN_MEM_MULTIPLIER = 8
 
-# Only run once a count has shown that many offers pass the filters. The planner cannot know it (it
-# underestimates the array filters) and would scan and sort them all instead of walking the graph, so the
-# transaction discourages every other way to order the semantic channel.
+# Only run once the count of offers around the place has shown a dense area. The planner cannot know it (it
+# underestimates the box and the array filters) and would scan and sort them all instead of walking the
+# graph, so the transaction discourages every other way to order the semantic channel. JIT compilation
+# costs more than these short queries: off.
 HNSW_SESSION_SETTINGS = """
 SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true),
        set_config('hnsw.ef_search', %(ef_search)s, true),
+       set_config('hnsw.scan_mem_multiplier', %(scan_mem_multiplier)s, true),
        set_config('enable_seqscan', 'off', true),
        set_config('enable_bitmapscan', 'off', true),
-       set_config('enable_sort', 'off', true)
+       set_config('enable_sort', 'off', true),
+       set_config('jit', 'off', true)
+"""
+# The exact plan may follow an under-filled HNSW walk in the same transaction: undo that plan's settings.
+EXACT_SESSION_SETTINGS = """
+SELECT set_config('enable_seqscan', 'on', true),
+       set_config('enable_bitmapscan', 'on', true),
+       set_config('enable_sort', 'on', true),
+       set_config('jit', 'off', true)
 """
 
 RRF_K = 60
 CHANNEL_DEPTH = 100
-# Up to this many offers passing the filters, one shared scan (GiST) serves all three channels exactly; it
-# costs about as much as each channel's own index scan in the wide plan, which needs three.
-EXACT_MAX_FILTERED = 5000
+# Rows ranked by the half-precision distance, re-ranked with the full vectors: covers the rounding (≈1e-4).
+RERANK_MARGIN = 20
+# The dense plan's walk returns this many times the channel depth: the re-ranking puts the relaxed order of
+# the walk right, and the lexical channel ranks that set (see HYBRID_HNSW).
+HNSW_POOL_FACTOR = 3
+# Up to this many active offers in the search box, one index-only scan of the covering GiST index serves the
+# three channels exactly; beyond it the HNSW plan runs (the count itself stops at the threshold).
+EXACT_MAX_IN_BOX = 40000
+# The exact plan's lexical channel ranks every filtered offer whose text matches up to this many filtered offers.
+LEXICAL_ALL_MAX = 1500
 FULL_TIME_HOURS = 35
 LEXICAL_MAX_TERMS = 10
 _LEXICAL_WORD = re.compile(r"[a-z0-9]{3,}")
@@ -50,39 +80,64 @@ HARD_FILTERS = """
 
 
 # The HNSW walk filters on the chord alone: with the box condition the planner would take the GiST index
-# (whose selectivity it underestimates) and sort every offer in the box, which is what this plan avoids.
+# (whose selectivity it underestimates) and sort every offer in the box, which is what this plan avoids. The
+# job channel of that plan filters the same way, so that it reads the ROME-code index.
 _HARD_FILTERS_FOR_HNSW = HARD_FILTERS.replace(
     "earth_box(ll_to_earth(%(lat)s, %(lon)s), %(radius_m)s) @> o.pt\n             AND ", ""
 )
 if _HARD_FILTERS_FOR_HNSW == HARD_FILTERS:
     raise RuntimeError("the HNSW filters must drop the box condition of HARD_FILTERS")
 
-_SEMANTIC_HNSW = f"""
-SELECT o.id, o.embedding <=> %(query)s AS cosine_distance FROM offers AS o
-WHERE {_HARD_FILTERS_FOR_HNSW}
-ORDER BY o.embedding <=> %(query)s
-LIMIT %(depth)s
+# Active offers in the search box, counted up to the threshold of the exact plan (index-only, ~0.1 µs each), with
+# the settings of EXACT_SESSION_SETTINGS in the same round trip.
+COUNT_IN_BOX = """
+SELECT set_config('enable_seqscan', 'on', true), set_config('enable_bitmapscan', 'on', true),
+       set_config('enable_sort', 'on', true), set_config('jit', 'off', true), (
+    SELECT count(*) FROM (
+        SELECT FROM offers AS o
+        WHERE o.status = 'active' AND earth_box(ll_to_earth(%(lat)s, %(lon)s), %(radius_m)s) @> o.pt
+        LIMIT %(cap)s
+    ) AS box
+) AS n
 """
 
-_POOL_AND_DETAILS = """
+_SEMANTIC_HNSW = f"""
+SELECT o.id FROM offers AS o
+WHERE {_HARD_FILTERS_FOR_HNSW}
+ORDER BY o.embedding_half <=> %(query)s::halfvec(384)
+LIMIT %(walk)s
+"""
+
+# Great-circle distance in km from the chord between two `ll_to_earth` points: the same value as earth_distance
+# (whose SQL-language helpers cost ~25–55 µs a call, against ~0.1 µs for this arithmetic on the C cube_distance).
+_ARC_KM = (
+    "(2 * 6378168.0 * asin(least(cube_distance({pt}, ll_to_earth(%(lat)s, %(lon)s)::cube) / (2 * 6378168.0), "
+    "1.0)) / 1000)"
+)
+# Channel ranks, then one row per offer of the pool with what stage 2 reads. The lexical measure of a pool row
+# is the cover-density rank (a feature of the model); it costs ~25 µs a matching row, so only pool rows pay it.
+_POOL_AND_DETAILS = f"""
 ranked AS (
     SELECT id, 'semantic' AS channel, row_number() OVER (ORDER BY cosine_distance, id) AS rank FROM sem
     UNION ALL SELECT id, 'lexical', row_number() OVER (ORDER BY lexical DESC, id) FROM lex
     UNION ALL SELECT id, 'job', row_number() OVER (ORDER BY tier, cosine_distance, id) FROM job
 ),
-pool AS (SELECT id, jsonb_object_agg(channel, rank) AS ranks FROM ranked GROUP BY id)
+pool AS (
+    SELECT id, min(rank) FILTER (WHERE channel = 'semantic') AS rank_semantic,
+           min(rank) FILTER (WHERE channel = 'lexical') AS rank_lexical,
+           min(rank) FILTER (WHERE channel = 'job') AS rank_job
+    FROM ranked GROUP BY id
+)
 SELECT o.id, o.company_id, o.title, o.rome_code, o.appellation_label, o.contract_type, o.hours_per_week,
        o.part_time, o.work_schedule, o.experience_required, o.experience_months, o.education_level, o.skills,
        o.languages, o.licences, o.commune_insee, o.workplace_label, o.qpv_code, o.lat, o.lon, o.remote_work,
        o.positions, COALESCE(o.source_created_at, o.created_at) AS published_at,
        c.name AS company_name, COALESCE(c.lee_member, false) AS lee_member,
        COALESCE(c.eq2030, false) AS eq2030, COALESCE(c.qpv_clause, false) AS qpv_clause,
-       p.ranks, {filtered_count} AS filtered_count,
+       p.rank_semantic, p.rank_lexical, p.rank_job,
        1 - (o.embedding <=> %(query)s) AS similarity,
-       COALESCE(ts_rank_cd(o.search_tsv, tsq.q, 32), 0) AS lexical,
-       CASE WHEN o.lat IS NOT NULL AND %(lat)s::float8 IS NOT NULL
-            THEN earth_distance(ll_to_earth(%(lat)s, %(lon)s), ll_to_earth(o.lat, o.lon)) / 1000 END
-           AS distance_km,
+       CASE WHEN o.search_tsv @@ tsq.q THEN ts_rank_cd(o.search_tsv, tsq.q, 32) ELSE 0 END AS lexical,
+       {_ARC_KM.format(pt="o.pt")} AS distance_km,
        (SELECT count(DISTINCT mi.candidate_key) FROM match_items AS mi
         JOIN match_requests AS mr ON mr.id = mi.request_id
         WHERE mi.offer_id = o.id AND mr.served_at > now() - interval '30 days'
@@ -94,49 +149,73 @@ LEFT JOIN companies AS c ON c.id = o.company_id
 """
 _TSQUERY = "tsq AS MATERIALIZED (SELECT to_tsquery('french'::regconfig, maillage_unaccent(%(lexical)s)) AS q),"
 
-# Few offers pass the filters: one scan through the GiST index reads them all (up to `cap`, beyond which
-# the caller switches to HNSW), computes the exact cosine, and the three channels rank that set.
+# Up to `EXACT_MAX_IN_BOX` offers around the place: one index-only scan of the covering GiST index reads them with
+# their half-precision vectors. The semantic channel re-ranks its best with the full vectors; the job channel ranks
+# the same set. The lexical channel reads each text from the table (~15 µs a row): it ranks every filtered offer
+# whose text matches while they are at most `LEXICAL_ALL_MAX`, and beyond that the semantic shortlist (the `walk`
+# nearest by the half-precision distance) and the job channel's offers, as the HNSW plan does.
 HYBRID_EXACT = f"""
 WITH filtered AS MATERIALIZED (
-    SELECT o.id, o.embedding <=> %(query)s AS cosine_distance, o.rome_code, o.search_tsv
+    SELECT o.id, o.embedding_half <=> %(query)s::halfvec(384) AS approx, o.rome_code
     FROM offers AS o
     WHERE {HARD_FILTERS}
-    LIMIT %(cap)s
 ),
 {_TSQUERY}
-sem AS (SELECT id, cosine_distance FROM filtered ORDER BY cosine_distance, id LIMIT %(depth)s),
-lex AS (
-    SELECT f.id, ts_rank_cd(f.search_tsv, tsq.q, 32) AS lexical FROM filtered AS f, tsq
-    WHERE f.search_tsv @@ tsq.q ORDER BY lexical DESC, f.id LIMIT %(depth)s
-),
-job AS (
-    SELECT id, (rome_code <> ALL (%(target_codes)s::bpchar[]))::int AS tier, cosine_distance FROM filtered
-    WHERE rome_code = ANY (%(job_codes)s::bpchar[]) ORDER BY tier, cosine_distance, id LIMIT %(depth)s
-),
-{_POOL_AND_DETAILS.format(filtered_count="(SELECT count(*) FROM filtered)")}
-"""
-
-# Many offers pass the filters: HNSW with iterative scans for the semantic channel, the GIN index for the
-# lexical one, the ROME-code index for the job one, each under the same filters.
-HYBRID_HNSW = f"""
-WITH sem AS MATERIALIZED ({_SEMANTIC_HNSW}),
-{_TSQUERY}
-lex AS MATERIALIZED (
-    SELECT o.id, ts_rank_cd(o.search_tsv, tsq.q, 32) AS lexical
-    FROM offers AS o, tsq
-    WHERE {HARD_FILTERS} AND o.search_tsv @@ tsq.q
-    ORDER BY lexical DESC, o.id
+shortlist AS MATERIALIZED (SELECT id, approx FROM filtered ORDER BY approx, id LIMIT %(walk)s),
+sem AS (
+    SELECT o.id, o.embedding <=> %(query)s AS cosine_distance
+    FROM (SELECT id FROM shortlist ORDER BY approx, id LIMIT %(depth)s + {RERANK_MARGIN}) AS f
+    JOIN offers AS o ON o.id = f.id
+    ORDER BY cosine_distance, o.id
     LIMIT %(depth)s
 ),
 job AS MATERIALIZED (
+    SELECT id, (rome_code <> ALL (%(target_codes)s::bpchar[]))::int AS tier, approx AS cosine_distance
+    FROM filtered
+    WHERE rome_code = ANY (%(job_codes)s::bpchar[])
+    ORDER BY tier, approx, id
+    LIMIT %(depth)s
+),
+lex AS (
+    SELECT o.id, ts_rank(o.search_tsv, tsq.q, 32) AS lexical
+    FROM offers AS o, tsq
+    WHERE o.id IN (SELECT id FROM filtered WHERE (SELECT count(*) FROM filtered) <= {LEXICAL_ALL_MAX}
+                   UNION SELECT id FROM shortlist UNION SELECT id FROM job)
+      AND o.search_tsv @@ tsq.q
+    ORDER BY lexical DESC, o.id
+    LIMIT %(depth)s
+),
+{_POOL_AND_DETAILS}
+"""
+
+# Many offers around the place (or no radius): the HNSW walk under the filters returns `walk` offers, which the
+# full vectors re-rank for the semantic channel; the job channel reads the ROME-code index under the same
+# filters. Ranking every matching text of a dense area costs more than the rest of the request (thousands of
+# rows), so the lexical channel ranks the offers the walk and the job channel found, by term frequency.
+HYBRID_HNSW = f"""
+WITH walked AS MATERIALIZED (
+    SELECT w.id, o.embedding <=> %(query)s AS cosine_distance
+    FROM ({_SEMANTIC_HNSW}) AS w
+    JOIN offers AS o ON o.id = w.id
+),
+sem AS (SELECT id, cosine_distance FROM walked ORDER BY cosine_distance, id LIMIT %(depth)s),
+job AS MATERIALIZED (
     SELECT o.id, (o.rome_code <> ALL (%(target_codes)s::bpchar[]))::int AS tier,
-           o.embedding <=> %(query)s AS cosine_distance
+           o.embedding_half <=> %(query)s::halfvec(384) AS cosine_distance
     FROM offers AS o
-    WHERE {HARD_FILTERS} AND o.rome_code = ANY (%(job_codes)s::bpchar[])
+    WHERE {_HARD_FILTERS_FOR_HNSW} AND o.rome_code = ANY (%(job_codes)s::bpchar[])
     ORDER BY tier, cosine_distance, o.id
     LIMIT %(depth)s
 ),
-{_POOL_AND_DETAILS.format(filtered_count="NULL::bigint")}
+{_TSQUERY}
+lex AS (
+    SELECT o.id, ts_rank(o.search_tsv, tsq.q, 32) AS lexical
+    FROM offers AS o, tsq
+    WHERE o.id IN (SELECT id FROM walked UNION SELECT id FROM job) AND o.search_tsv @@ tsq.q
+    ORDER BY lexical DESC, o.id
+    LIMIT %(depth)s
+),
+{_POOL_AND_DETAILS}
 """
 
 
@@ -218,6 +297,7 @@ def hybrid_params(q: OfferQuery) -> dict:
         "target_codes": list(q.target_codes),
         "job_codes": list(dict.fromkeys([*q.target_codes, *q.mobility_codes])),
         "depth": q.depth,
+        "walk": q.depth * HNSW_POOL_FACTOR,
         "own_key": q.own_key,
     }
 
@@ -225,24 +305,25 @@ def hybrid_params(q: OfferQuery) -> dict:
 def hybrid_offers(conn: psycopg.Connection, q: OfferQuery) -> HybridResult:
     """Stage 1: the union of the three channels under the hard filters, with their fused order.
 
-    The exact plan is tried first with a cap of `EXACT_MAX_FILTERED` filtered offers; when the cap is
-    reached (or there is no radius) the HNSW plan runs instead, and if its walk comes back under-filled the
-    exact plan runs without cap, so k results are returned whenever they exist.
+    The offers in the search box are counted first (up to `EXACT_MAX_IN_BOX`): few, the exact plan; many (or
+    no radius), the HNSW plan, and if its walk comes back under-filled the exact plan runs, so k results are
+    returned whenever they exist.
     """
     params = hybrid_params(q)
     with conn.transaction():
-        plan, rows = "exact", []
+        plan = "hnsw"
         if params["radius_m"] is not None:
-            rows = _run_hybrid(conn, "exact", {**params, "cap": EXACT_MAX_FILTERED})
-            if rows and rows[0]["filtered_count"] >= EXACT_MAX_FILTERED:
-                plan = "hnsw"
-        else:
-            plan = "hnsw"
-        if plan == "hnsw":
-            rows = _run_hybrid(conn, "hnsw", params)
-            if sum(1 for r in rows if "semantic" in r["ranks"]) < q.depth:
-                plan = "exact-fallback"
-                rows = _run_hybrid(conn, "exact", {**params, "cap": None})
+            # The count also sets the exact plan's settings (an HNSW plan earlier in the same transaction left
+            # its own): that plan then needs no round trip of its own.
+            in_box = conn.execute(COUNT_IN_BOX, {**params, "cap": EXACT_MAX_IN_BOX + 1}).fetchone()["n"]
+            plan = "exact" if in_box <= EXACT_MAX_IN_BOX else "hnsw"
+        rows = _run_hybrid(conn, plan, params, settings=plan == "hnsw" or params["radius_m"] is None)
+        if plan == "hnsw" and sum(1 for r in rows if r["rank_semantic"] is not None) < q.depth:
+            plan = "exact-fallback"
+            rows = _run_hybrid(conn, "exact", params, settings=True)
+    for r in rows:
+        r["ranks"] = {channel: rank for channel in ("semantic", "lexical", "job")
+                      if (rank := r.pop(f"rank_{channel}")) is not None}  # fmt: skip
     channels: dict[str, list[int]] = {"semantic": [], "lexical": [], "job": []}
     for channel, ranking in channels.items():
         ranked = sorted((r["ranks"][channel], r["id"]) for r in rows if channel in r["ranks"])
@@ -250,8 +331,11 @@ def hybrid_offers(conn: psycopg.Connection, q: OfferQuery) -> HybridResult:
     return HybridResult(rows, reciprocal_rank_fusion(channels), plan)
 
 
-def _run_hybrid(conn: psycopg.Connection, plan: str, params: dict) -> list[dict]:
+def _run_hybrid(conn: psycopg.Connection, plan: str, params: dict, settings: bool) -> list[dict]:
     if plan == "hnsw":
-        conn.execute(HNSW_SESSION_SETTINGS, {"ef_search": str(HNSW_EF_SEARCH)})
+        conn.execute(HNSW_SESSION_SETTINGS, {"ef_search": str(HNSW_EF_SEARCH),
+                                             "scan_mem_multiplier": str(HNSW_SCAN_MEM_MULTIPLIER)})  # fmt: skip
         return conn.execute(HYBRID_HNSW, params).fetchall()
+    if settings:
+        conn.execute(EXACT_SESSION_SETTINGS)
     return conn.execute(HYBRID_EXACT, params).fetchall()

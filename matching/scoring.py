@@ -1,8 +1,8 @@
 """Ranking models: one small interface, the transparent v0 scorer, and the model registry (`models` table).
 
 A model turns a feature matrix into scores. Its artifact lives in `models.artifact` with an
-`artifact_format`; a loader per format rebuilds it. Learned models (see `modeles/`) register their own
-loader with `register_loader` and are promoted to 'champion' like v0.
+`artifact_format`; a loader per format rebuilds it: linear JSON (v0, pairwise logistic) and skops
+gradient-boosted trees (`matching.learned`). `modeles/` trains them and promotes them to 'champion' like v0.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from psycopg.types.json import Jsonb
 from matching.features import FEATURE_NAMES, FEATURE_VERSION
 
 LINEAR_JSON_FORMAT = "linear-json-v1"
+SKOPS_HGB_FORMAT = "skops-hgb-v1"
 V0_VERSION = "v0-transparent-2"
 
 # Hand-set weights of v0 (each feature's unit: see matching.features). The job code and the semantic
@@ -140,7 +141,13 @@ def _load_linear(row: Mapping[str, Any]) -> RankingModel:
     return LinearModel.from_artifact(row["version"], row["feature_names"], row["artifact"])
 
 
-_LOADERS: dict[str, ModelLoader] = {LINEAR_JSON_FORMAT: _load_linear}
+def _load_tree(row: Mapping[str, Any]) -> RankingModel:
+    from matching.learned import load_tree_model  # scikit-learn and skops load with the first learned model
+
+    return load_tree_model(row)
+
+
+_LOADERS: dict[str, ModelLoader] = {LINEAR_JSON_FORMAT: _load_linear, SKOPS_HGB_FORMAT: _load_tree}
 _cache: dict[str, RankingModel] = {}
 _cache_lock = threading.Lock()
 

@@ -16,7 +16,7 @@ from access_world import build_world
 from fastapi.testclient import TestClient
 from psycopg import sql
 from schemathesis.python import asgi
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from api.app import create_app
 from matching.config import Settings
@@ -80,7 +80,11 @@ def live(pg_server, template_database, embedder, reference_data_dir, tmp_path_fa
 def test_every_operation_with_valid_credentials(case, live):
     headers = {**live.headers["admin_a"], **live.headers["company_1"]}
     # Schema-valid data may still name an unknown commune or ROME code: the 422 it gets is correct.
-    case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
+    # Negative cases are not judged on acceptance here: the credentials added after generation undo a "missing
+    # Authorization" mutation, and a one-element array in a query string is the same on the wire as a string,
+    # both reported as "accepted invalid data" (seen once, GET /v1/audit?object_id=…). Field-level 422s have
+    # their own tests; 5xx and response conformance are still checked for every case.
+    case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance, negative_data_rejection])
 
 
 def _expect_401(case, response) -> None:

@@ -135,7 +135,10 @@ def check_dockerfile_runtime(text: str) -> list[str]:
     if not stages:
         return [*problems, "no FROM"]
     for stage in stages:
-        base = stage[0].args.split()[0]
+        base, *alias = stage[0].args.split()
+        # Only the front-end stage may use node; it must not be the image that runs.
+        if base == "node:22-slim" and alias[-1:] == ["web"] and stage is not stages[-1]:
+            continue
         if base != "python:3.11-slim":
             problems.append(f"stage base is {base}, expected python:3.11-slim")
     final = stages[-1]

@@ -58,8 +58,9 @@ def test_matches_respect_the_candidate_barriers_and_are_logged(conn, embedder, d
 def test_target_job_comes_first(conn, embedder, demo_database):
     hits = total = 0
     for candidate in _candidates(conn):
-        result = _offers_for(conn, embedder, candidate["id"], radius_km=60, contracts=["CDI", "CDD", "MIS",
-                                                                                       "APPRENTISSAGE", "IAE"])
+        result = _offers_for(
+            conn, embedder, candidate["id"], radius_km=60, contracts=["CDI", "CDD", "MIS", "APPRENTISSAGE", "IAE"]
+        )
         codes = [m.row["rome_code"] for m in result.matches]
         target = candidate["target_rome_codes"][0]
         if target in codes:
@@ -116,6 +117,24 @@ def test_candidates_for_offer_stay_in_the_callers_structure(conn, demo_database)
     assert served > 0
     with pytest.raises(OfferNotFound):
         candidates_for_offer(conn, accessor, 10**9, limit=10, default_radius_km=30)
+
+
+def test_batched_candidate_read_stays_in_scope_and_audits_each_read(conn, demo_database):
+    rows = conn.execute("SELECT id, structure_id FROM candidates ORDER BY reference").fetchall()
+    structure = rows[0]["structure_id"]
+    mine = [r["id"] for r in rows if r["structure_id"] == structure]
+    others = [r["id"] for r in rows if r["structure_id"] != structure]
+    assert mine and others
+    accessor = CandidateAccessor(conn, SYSTEM_ACTOR, structure_id=structure)
+    found = accessor.get_many([*others, *mine, uuid.uuid4()], purpose="match")
+    assert set(found) == set(mine)
+    assert all(found[i]["structure_id"] == structure and found[i]["embedding"] is not None for i in mine)
+    audited = conn.execute("SELECT object_id, structure_id FROM audit_log WHERE action = 'match'").fetchall()
+    assert sorted(a["object_id"] for a in audited) == sorted(str(i) for i in mine)
+    assert {a["structure_id"] for a in audited} == {structure}
+    assert accessor.get_many([], purpose="match") == {}
+    platform = CandidateAccessor(conn, SYSTEM_ACTOR, structure_id=None)
+    assert set(platform.get_many([*others, *mine], purpose="match")) == set(others) | set(mine)
 
 
 def test_job_code_channel_keeps_a_short_offer_of_the_target_job(conn, embedder, demo_database):

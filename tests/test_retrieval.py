@@ -10,6 +10,7 @@ from matching.geo import chord_for_arc, haversine_km
 from matching.retrieval import (
     _SEMANTIC_HNSW,
     HNSW_EF_SEARCH,
+    HNSW_SCAN_MEM_MULTIPLIER,
     HNSW_SESSION_SETTINGS,
     OfferQuery,
     hybrid_offers,
@@ -69,9 +70,21 @@ def test_semantic_channel_recall_against_exact_search(conn, random_offers, radiu
 
 def test_results_respect_the_radius(conn, random_offers):
     query = _unit(np.random.default_rng(1), 1)[0]
+    # An HNSW plan earlier in the same transaction leaves its planner settings: the exact plan must undo them.
+    assert hybrid_offers(conn, OfferQuery(embedding=query, lat=PARIS[0], lon=PARIS[1], radius_km=None)).plan == "hnsw"
     result = hybrid_offers(conn, OfferQuery(embedding=query, lat=PARIS[0], lon=PARIS[1], radius_km=20))
+    assert result.plan == "exact"
+    assert conn.execute("SELECT current_setting('enable_sort') AS s").fetchone()["s"] == "on"
     assert len(_semantic_top(result, 10)) == 10
     assert all(r["distance_km"] < 20 for r in result.rows)
+    # The chord arithmetic gives earthdistance's own great-circle distance.
+    reference = conn.execute(
+        "SELECT id, earth_distance(ll_to_earth(%s, %s), ll_to_earth(lat, lon)) / 1000 AS km FROM offers"
+        " WHERE id = ANY(%s)",
+        (*PARIS, [r["id"] for r in result.rows]),
+    ).fetchall()
+    km = {r["id"]: r["km"] for r in reference}
+    assert all(r["distance_km"] == pytest.approx(km[r["id"]], rel=1e-9) for r in result.rows)
 
 
 @pytest.mark.parametrize("radius_km", [None, 150])
@@ -80,9 +93,10 @@ def test_wide_searches_walk_the_hnsw_index(conn, random_offers, radius_km):
     query = _unit(np.random.default_rng(2), 1)[0]
     params = hybrid_params(OfferQuery(embedding=query, lat=PARIS[0], lon=PARIS[1], radius_km=radius_km))
     with conn.transaction():
-        conn.execute(HNSW_SESSION_SETTINGS, {"ef_search": str(HNSW_EF_SEARCH)})
+        conn.execute(HNSW_SESSION_SETTINGS, {"ef_search": str(HNSW_EF_SEARCH),
+                                             "scan_mem_multiplier": str(HNSW_SCAN_MEM_MULTIPLIER)})  # fmt: skip
         plan = "\n".join(r["QUERY PLAN"] for r in conn.execute("EXPLAIN " + _SEMANTIC_HNSW, params).fetchall())
-    assert "offers_embedding_active_idx" in plan, plan
+    assert "offers_embedding_half_active_idx" in plan, plan
 
 
 def test_chord_matches_arc_for_small_and_large_distances():

@@ -192,8 +192,8 @@ def worker(
     concurrency: Annotated[int, typer.Option(min=1, max=16, help="Jobs run at once")] = 1,
     queues: Annotated[list[str] | None, typer.Option("--queue", help="Only these queues")] = None,
 ) -> None:
-    """Run scheduled source syncs, the expiry sweep and pending embeddings (procrastinate; several may run)."""
-    from ingestion.worker import create_app
+    """Run scheduled source syncs, the expiry sweep, pending embeddings and the nightly re-training (procrastinate)."""
+    from maillage.worker import create_app
     from matching.storage.migrator import upgrade
     from matching.storage.server import resolve_database
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import psycopg
-from psycopg.rows import class_row
+from psycopg.rows import class_row, tuple_row
 
 from matching.referentiels.text import normalize_label, normalize_text
 
@@ -32,6 +33,9 @@ HAVING bool_and(NOT r.is_hole)
 ORDER BY r.qpv_code
 LIMIT 1
 """
+
+COMMUNE_NAMES = "SELECT insee, name FROM communes WHERE insee = ANY (%(insees)s::text[])"
+ROME_LABELS = "SELECT code_rome::text AS code, label FROM rome_fiches WHERE code_rome = ANY (%(codes)s::bpchar[])"
 
 _COMMUNE_COLUMNS = """
     c.insee, c.name, c.dept, c.lat, c.lon,
@@ -194,6 +198,24 @@ def commune(conn: psycopg.Connection, insee: str) -> Commune | None:
     """The commune of an INSEE code (a merged commune's former code gives the current commune), or None."""
     with conn.cursor(row_factory=class_row(Commune)) as cursor:
         return cursor.execute(SELECT_COMMUNE, {"insee": insee.strip().upper()}).fetchone()
+
+
+def commune_names(conn: psycopg.Connection, insees: Iterable[str]) -> dict[str, str]:
+    """Names of communes by INSEE code, for display (unknown codes are left out)."""
+    wanted = sorted({code.strip().upper() for code in insees if code})
+    if not wanted:
+        return {}
+    with conn.cursor(row_factory=tuple_row) as cursor:
+        return dict(cursor.execute(COMMUNE_NAMES, {"insees": wanted}).fetchall())
+
+
+def rome_labels(conn: psycopg.Connection, codes: Iterable[str]) -> dict[str, str]:
+    """Labels of ROME fiches by code, for display (unknown codes are left out)."""
+    wanted = sorted({_rome_code(code) for code in codes if code})
+    if not wanted:
+        return {}
+    with conn.cursor(row_factory=tuple_row) as cursor:
+        return {code.strip(): label for code, label in cursor.execute(ROME_LABELS, {"codes": wanted}).fetchall()}
 
 
 def communes_for_postal_code(conn: psycopg.Connection, postal_code: str) -> list[Commune]:

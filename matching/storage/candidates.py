@@ -42,6 +42,20 @@ SELECT * FROM candidates
 WHERE id = %(id)s AND (%(structure_id)s::uuid IS NULL OR structure_id = %(structure_id)s::uuid)
 """
 
+# Several candidates of the scope in one statement, with one audit entry per candidate read (as `get` writes).
+SELECT_CANDIDATES_IN_SCOPE_AUDITED = """
+WITH found AS (
+    SELECT * FROM candidates
+    WHERE id = ANY (%(ids)s::uuid[]) AND (%(structure_id)s::uuid IS NULL OR structure_id = %(structure_id)s::uuid)
+),
+audited AS (
+    INSERT INTO audit_log (actor_kind, actor_id, structure_id, action, object_kind, object_id, request_id, details)
+    SELECT %(actor_kind)s, %(actor_id)s, f.structure_id, %(action)s, 'candidate', f.id::text, %(request_id)s, '{}'
+    FROM found AS f ORDER BY f.id
+)
+SELECT * FROM found
+"""
+
 CANDIDATES_NEEDING_EMBEDDING = """
 SELECT c.id, c.summary,
        COALESCE(ARRAY(SELECT s ->> 'label' FROM jsonb_array_elements(c.skills) AS s), '{}') AS skill_labels,
@@ -226,6 +240,16 @@ class CandidateAccessor:
             raise CandidateNotFound(str(candidate_id))
         record_audit(self.conn, self.actor, purpose, "candidate", str(candidate_id), row["structure_id"])
         return row
+
+    def get_many(self, candidate_ids: list[uuid.UUID], purpose: str = "read") -> dict[uuid.UUID, dict[str, Any]]:
+        """Read several candidates of the scope in one query, auditing each; ids out of scope are left out."""
+        if not candidate_ids:
+            return {}
+        rows = self.conn.execute(SELECT_CANDIDATES_IN_SCOPE_AUDITED, {
+            "ids": list(candidate_ids), "structure_id": self.structure_id, "actor_kind": self.actor.kind,
+            "actor_id": self.actor.id, "action": purpose, "request_id": self.actor.request_id,
+        }).fetchall()  # fmt: skip
+        return {row["id"]: row for row in rows}
 
     def update(self, candidate_id: uuid.UUID, changes: dict[str, Any]) -> dict[str, Any]:
         """Change fields of a candidate of the scope (dropping its vector when the profile text changes)."""

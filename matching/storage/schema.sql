@@ -766,6 +766,26 @@ CREATE TABLE public.match_requests (
     CONSTRAINT match_requests_direction_check CHECK ((direction = ANY (ARRAY['offers_for_candidate'::text, 'candidates_for_offer'::text])))
 );
 
+CREATE TABLE public.model_events (
+    id bigint NOT NULL,
+    action text NOT NULL,
+    version text NOT NULL,
+    previous_version text,
+    actor text NOT NULL,
+    reason text,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT model_events_action_check CHECK ((action = ANY (ARRAY['promote'::text, 'rollback'::text, 'reject'::text])))
+);
+
+ALTER TABLE public.model_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.model_events_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE public.models (
     id bigint NOT NULL,
     version text NOT NULL,
@@ -866,6 +886,7 @@ CREATE TABLE public.offers (
     title_key text,
     duplicate_reason text,
     search_tsv tsvector GENERATED ALWAYS AS (((setweight(to_tsvector('french'::regconfig, public.maillage_unaccent(((title || ' '::text) || COALESCE(appellation_label, ''::text)))), 'A'::"char") || setweight(to_tsvector('french'::regconfig, public.maillage_unaccent((jsonb_path_query_array(skills, '$[*]."label"'::jsonpath))::text)), 'B'::"char")) || setweight(to_tsvector('french'::regconfig, public.maillage_unaccent("left"(description, 3000))), 'C'::"char"))) STORED,
+    embedding_half public.halfvec(384) GENERATED ALWAYS AS ((embedding)::public.halfvec(384)) STORED,
     CONSTRAINT offers_check CHECK (((lat IS NULL) = (lon IS NULL))),
     CONSTRAINT offers_check1 CHECK (((status <> 'duplicate'::text) OR (duplicate_of IS NOT NULL))),
     CONSTRAINT offers_contract_duration_months_check CHECK ((contract_duration_months >= (0)::double precision)),
@@ -1000,6 +1021,31 @@ CREATE TABLE public.reference_data_versions (
     files jsonb NOT NULL,
     loaded_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT reference_data_versions_dataset_check CHECK ((dataset = ANY (ARRAY['rome'::text, 'communes'::text, 'qpv'::text])))
+);
+
+CREATE TABLE public.retrain_runs (
+    id bigint NOT NULL,
+    status text DEFAULT 'running'::text NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    seed integer NOT NULL,
+    trainer text NOT NULL,
+    data_window tstzrange,
+    counts jsonb DEFAULT '{}'::jsonb NOT NULL,
+    model_version text,
+    champion_version text,
+    metrics jsonb DEFAULT '{}'::jsonb NOT NULL,
+    message text,
+    CONSTRAINT retrain_runs_status_check CHECK ((status = ANY (ARRAY['running'::text, 'promoted'::text, 'rejected'::text, 'insufficient_data'::text, 'failed'::text, 'interrupted'::text])))
+);
+
+ALTER TABLE public.retrain_runs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.retrain_runs_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
 );
 
 CREATE TABLE public.rome_appellations (
@@ -1227,6 +1273,9 @@ ALTER TABLE ONLY public.match_items
 ALTER TABLE ONLY public.match_requests
     ADD CONSTRAINT match_requests_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.model_events
+    ADD CONSTRAINT model_events_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.models
     ADD CONSTRAINT models_pkey PRIMARY KEY (id);
 
@@ -1268,6 +1317,9 @@ ALTER TABLE ONLY public.quarantine
 
 ALTER TABLE ONLY public.reference_data_versions
     ADD CONSTRAINT reference_data_versions_pkey PRIMARY KEY (dataset);
+
+ALTER TABLE ONLY public.retrain_runs
+    ADD CONSTRAINT retrain_runs_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.rome_appellations
     ADD CONSTRAINT rome_appellations_pkey PRIMARY KEY (code_ogr);
@@ -1342,6 +1394,8 @@ CREATE INDEX companies_name_trgm_idx ON public.companies USING gin (name_normali
 
 CREATE INDEX feedback_item_idx ON public.feedback USING btree (match_item_id);
 
+CREATE INDEX feedback_occurred_idx ON public.feedback USING btree (occurred_at);
+
 CREATE INDEX idempotency_keys_expiry_idx ON public.idempotency_keys USING btree (expires_at);
 
 CREATE INDEX idx_procrastinate_jobs_worker_not_null ON public.procrastinate_jobs USING btree (worker_id) WHERE ((worker_id IS NOT NULL) AND (status = 'doing'::public.procrastinate_job_status));
@@ -1362,6 +1416,8 @@ CREATE INDEX match_requests_served_idx ON public.match_requests USING btree (ser
 
 CREATE INDEX match_requests_structure_idx ON public.match_requests USING btree (structure_id, served_at);
 
+CREATE INDEX model_events_version_idx ON public.model_events USING btree (version, id DESC);
+
 CREATE UNIQUE INDEX models_single_champion_idx ON public.models USING btree (status) WHERE (status = 'champion'::text);
 
 CREATE INDEX offer_status_history_offer_idx ON public.offer_status_history USING btree (offer_id, changed_at);
@@ -1374,11 +1430,13 @@ CREATE INDEX offers_dedup_idx ON public.offers USING btree (postal_code, company
 
 CREATE INDEX offers_duplicate_of_idx ON public.offers USING btree (duplicate_of) WHERE (duplicate_of IS NOT NULL);
 
-CREATE INDEX offers_embedding_active_idx ON public.offers USING hnsw (embedding public.vector_cosine_ops) WHERE (status = 'active'::text);
+CREATE INDEX offers_embedding_half_active_idx ON public.offers USING hnsw (embedding_half public.halfvec_cosine_ops) WHERE (status = 'active'::text);
 
 CREATE INDEX offers_expiry_active_idx ON public.offers USING btree (expires_at) WHERE (status = 'active'::text);
 
 CREATE INDEX offers_pt_active_idx ON public.offers USING gist (pt) WHERE (status = 'active'::text);
+
+CREATE INDEX offers_retrieval_cover_idx ON public.offers USING gist (pt) INCLUDE (id, contract_type, hours_per_week, part_time, licences, source_id, rome_code, embedding_half) WHERE ((status = 'active'::text) AND (embedding IS NOT NULL));
 
 CREATE INDEX offers_rome_active_idx ON public.offers USING btree (rome_code) WHERE (status = 'active'::text);
 
@@ -1405,6 +1463,8 @@ CREATE INDEX qpv_pt_idx ON public.qpv USING gist (pt);
 CREATE INDEX qpv_rings_shape_idx ON public.qpv_rings USING gist (shape_microdeg);
 
 CREATE INDEX quarantine_open_idx ON public.quarantine USING btree (source_id, created_at) WHERE (resolved_at IS NULL);
+
+CREATE INDEX retrain_runs_started_idx ON public.retrain_runs USING btree (started_at DESC);
 
 CREATE INDEX rome_appellations_normalized_idx ON public.rome_appellations USING btree (label_normalized);
 
@@ -1504,6 +1564,12 @@ ALTER TABLE ONLY public.match_requests
 ALTER TABLE ONLY public.match_requests
     ADD CONSTRAINT match_requests_structure_id_fkey FOREIGN KEY (structure_id) REFERENCES public.structures(id);
 
+ALTER TABLE ONLY public.model_events
+    ADD CONSTRAINT model_events_previous_version_fkey FOREIGN KEY (previous_version) REFERENCES public.models(version);
+
+ALTER TABLE ONLY public.model_events
+    ADD CONSTRAINT model_events_version_fkey FOREIGN KEY (version) REFERENCES public.models(version);
+
 ALTER TABLE ONLY public.offer_status_history
     ADD CONSTRAINT offer_status_history_offer_id_fkey FOREIGN KEY (offer_id) REFERENCES public.offers(id) ON DELETE CASCADE;
 
@@ -1533,6 +1599,9 @@ ALTER TABLE ONLY public.quarantine
 
 ALTER TABLE ONLY public.quarantine
     ADD CONSTRAINT quarantine_source_id_fkey FOREIGN KEY (source_id) REFERENCES public.sources(id);
+
+ALTER TABLE ONLY public.retrain_runs
+    ADD CONSTRAINT retrain_runs_model_version_fkey FOREIGN KEY (model_version) REFERENCES public.models(version);
 
 ALTER TABLE ONLY public.rome_appellations
     ADD CONSTRAINT rome_appellations_code_rome_fkey FOREIGN KEY (code_rome) REFERENCES public.rome_fiches(code_rome);
