@@ -187,6 +187,28 @@ def demo_load(
                f"{counts.offers} offers, {counts.candidates} candidates")  # fmt: skip
 
 
+@demo_app.command("feedback")
+def demo_feedback(
+    requests: Annotated[int, typer.Option(min=1, max=200_000, help="Served lists to simulate")] = 3000,
+    items: Annotated[int, typer.Option(min=2, max=100, help="Matches per list")] = 20,
+    days: Annotated[int, typer.Option(min=1, max=365, help="Over the last N days")] = 120,
+    seed: Annotated[int, typer.Option(help="Random seed")] = 2026,
+) -> None:
+    """Simulate advisers' feedback from a hidden preference (synthetic structures), to demo `maillage retrain`."""
+    from datetime import UTC, datetime
+
+    from matching.storage.database import connect
+    from modeles.synthetic import write_synthetic_logs
+
+    settings = _settings()
+    with _database(settings) as url, connect(url) as conn:
+        counts = write_synthetic_logs(conn, requests=requests, items_per_request=items, days=days,
+                                      end=datetime.now(UTC), seed=seed)  # fmt: skip
+        conn.commit()
+    typer.echo(f"wrote {counts.requests} served lists, {counts.items} matches, {counts.events} feedback events "
+               f"({counts.labelled_requests} lists with feedback); now run `maillage retrain`")  # fmt: skip
+
+
 @app.command("run")
 def run(
     host: Annotated[str | None, typer.Option(help="Listen address")] = None,

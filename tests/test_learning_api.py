@@ -146,3 +146,23 @@ def test_worker_retrains_and_the_models_commands_drive_the_registry(conn, databa
         assert unchanged.exit_code == 0 and "unchanged: no new feedback since the last run" in unchanged.output
     finally:
         get_settings.cache_clear()
+
+
+def test_demo_feedback_command_writes_synthetic_logs(conn, database_url, monkeypatch, tmp_path):
+    from maillage.cli import app as cli
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("MAILLAGE_HOME", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        out = CliRunner().invoke(cli, ["demo", "feedback", "--requests", "40", "--items", "5", "--seed", "3"])
+    finally:
+        get_settings.cache_clear()
+    assert out.exit_code == 0, out.output
+    assert "wrote 40 served lists, 200 matches" in out.output
+    counts = conn.execute(
+        "SELECT (SELECT count(*) FROM match_requests) AS lists, (SELECT count(*) FROM match_items) AS items, "
+        "(SELECT count(*) FROM feedback) AS events"
+    ).fetchone()
+    assert counts["lists"] == 40 and counts["items"] == 200 and counts["events"] > 0
+    assert f"{counts['events']} feedback events" in out.output
