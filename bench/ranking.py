@@ -65,8 +65,9 @@ FROM rome_fiches AS f ORDER BY f.code_rome
 INDEXES = {
     "offers_pt_active_idx (GiST)": "CREATE INDEX offers_pt_active_idx ON offers USING gist (pt) "
                                    "WHERE status = 'active'",
-    "offers_retrieval_cover_idx (GiST, covering)": "CREATE INDEX offers_retrieval_cover_idx ON offers USING gist (pt) "
-                                                   "INCLUDE (id, contract_type, hours_per_week, part_time, licences, "
+    "offers_retrieval_cover_idx (GiST, covering)": "CREATE INDEX offers_retrieval_cover_idx ON offers USING gist "
+                                                   "(contract_type, pt) "
+                                                   "INCLUDE (id, hours_per_week, part_time, licences, "
                                                    "source_id, rome_code, embedding_half) "
                                                    "WHERE status = 'active' AND embedding IS NOT NULL",
     "offers_embedding_half_active_idx (HNSW)": "CREATE INDEX offers_embedding_half_active_idx ON offers USING hnsw "
@@ -320,10 +321,15 @@ def main() -> None:
                         help="keep the generated database in this folder and reuse it on the next run "
                              "(build times are then not measured again)")  # fmt: skip
     parser.add_argument("--build-only", action="store_true", help="stop after the build and the recall check")
+    parser.add_argument("--api-workers", type=int, default=1,
+                        help="uvicorn worker processes serving the API (1: `maillage serve`, one process whose "
+                             "requests in flight share one GIL)")  # fmt: skip
     args = parser.parse_args()
     n_offers, n_candidates = int(100_000 * args.scale), int(50_000 * args.scale)
     settings = Settings()
     print(f"machine: {os.cpu_count()} CPU cores, shared with other work; synthetic vectors (see the docstring)")
+    if args.api_workers > 1:
+        print(f"API served by {args.api_workers} uvicorn worker processes")
     embedder = load_embedder(Settings(env="test"))
     with tempfile.TemporaryDirectory(prefix="maillage-bench-rank-", dir="/tmp") as tmp:
         pgdata = (args.data_dir / "pgdata") if args.data_dir else Path(tmp) / "pgdata"
@@ -380,8 +386,14 @@ def main() -> None:
             env = {**os.environ, "DATABASE_URL": url, "MAILLAGE_ENV": "dev", "MAILLAGE_HOME": tmp,
                    "MAILLAGE_DB_POOL_MAX_SIZE": str(args.clients + 2),
                    "MAILLAGE_EMBEDDING_MODEL_DIR": str(settings.local_embedding_model_dir)}  # fmt: skip
-            api = subprocess.Popen([str(Path(sys.executable).parent / "maillage"), "serve", "--port", str(port)],
-                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+            if args.api_workers == 1:
+                command = [str(Path(sys.executable).parent / "maillage"), "serve", "--port", str(port)]
+            else:
+                # The same application, built from the environment by each worker process.
+                command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
+                           "--port", str(port), "--workers", str(args.api_workers)]  # fmt: skip
+            api = subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parents[1], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE)  # fmt: skip
             try:
                 base = f"http://127.0.0.1:{port}"
                 deadline = time.perf_counter() + 180

@@ -2,7 +2,8 @@
 
 Plan per query (docs/ranking.md has the measurements): the active offers in the search box are counted
 (index-only, capped at EXACT_MAX_IN_BOX). Up to that many, the exact plan reads them from the covering GiST index
-(migration 0007: filter columns and the half-precision vector as payload, no wide row nor TOAST read), re-ranks
+(migrations 0007–0008: keyed by contract type then place, filter columns and the half-precision vector as payload,
+no wide row nor TOAST read; one scan per wanted contract type), re-ranks
 the semantic top with the full vectors, and ranks lexical matches by ts_rank. Beyond it, or without a radius,
 the HNSW walk on the half-precision graph under the filters (iterative scan), re-ranked the same way; its
 lexical channel ranks only the offers the walk and the job channel found. An under-filled walk falls back to the
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import psycopg
@@ -149,17 +151,14 @@ LEFT JOIN companies AS c ON c.id = o.company_id
 """
 _TSQUERY = "tsq AS MATERIALIZED (SELECT to_tsquery('french'::regconfig, maillage_unaccent(%(lexical)s)) AS q),"
 
-# Up to `EXACT_MAX_IN_BOX` offers around the place: one index-only scan of the covering GiST index reads them with
-# their half-precision vectors. The semantic channel re-ranks its best with the full vectors; the job channel ranks
-# the same set. The lexical channel reads each text from the table (~15 µs a row): it ranks every filtered offer
-# whose text matches while they are at most `LEXICAL_ALL_MAX`, and beyond that the semantic shortlist (the `walk`
-# nearest by the half-precision distance) and the job channel's offers, as the HNSW plan does.
-HYBRID_EXACT = f"""
-WITH filtered AS MATERIALIZED (
-    SELECT o.id, o.embedding_half <=> %(query)s::halfvec(384) AS approx, o.rome_code
-    FROM offers AS o
-    WHERE {HARD_FILTERS}
-),
+# Up to `EXACT_MAX_IN_BOX` offers around the place: index-only scans of the covering GiST index (one per wanted
+# contract type, see hybrid_exact_sql) read them with their half-precision vectors. The semantic channel re-ranks
+# its best with the full vectors; the job channel ranks the same set. The lexical channel reads each text from the
+# table (~15 µs a row): it ranks every filtered offer whose text matches while they are at most `LEXICAL_ALL_MAX`,
+# and beyond that the semantic shortlist (the `walk` nearest by the half-precision distance) and the job channel's
+# offers, as the HNSW plan does.
+_EXACT_TEMPLATE = f"""
+WITH filtered AS MATERIALIZED ({{filtered}}),
 {_TSQUERY}
 shortlist AS MATERIALIZED (SELECT id, approx FROM filtered ORDER BY approx, id LIMIT %(walk)s),
 sem AS (
@@ -187,6 +186,30 @@ lex AS (
 ),
 {_POOL_AND_DETAILS}
 """
+_FILTERED = """
+    SELECT o.id, o.embedding_half <=> %(query)s::halfvec(384) AS approx, o.rome_code
+    FROM offers AS o
+    WHERE {filters}
+"""
+_ANY_CONTRACT = "(%(contracts)s::text[] IS NULL OR o.contract_type = ANY (%(contracts)s::text[]))"
+if _ANY_CONTRACT not in HARD_FILTERS:
+    raise RuntimeError("the exact plan's contract branches must replace the contract filter of HARD_FILTERS")
+HYBRID_EXACT = _EXACT_TEMPLATE.replace("{filtered}", _FILTERED.format(filters=HARD_FILTERS))
+
+
+@lru_cache(maxsize=16)
+def hybrid_exact_sql(contracts: int) -> str:
+    """The exact plan for `contracts` wanted contract types (0: any), one index scan per type.
+
+    The covering index leads with the contract type (migration 0008): one scan per wanted type reads only that
+    type's pages of the box, where one scan with `= ANY` would read every page of the box.
+    """
+    if contracts == 0:
+        return HYBRID_EXACT
+    branches = [_FILTERED.format(filters=HARD_FILTERS.replace(_ANY_CONTRACT, f"o.contract_type = %(contract_{i})s"))
+                for i in range(contracts)]  # fmt: skip
+    return _EXACT_TEMPLATE.replace("{filtered}", "    UNION ALL".join(branches))
+
 
 # Many offers around the place (or no radius): the HNSW walk under the filters returns `walk` offers, which the
 # full vectors re-rank for the semantic channel; the job channel reads the ROME-code index under the same
@@ -281,13 +304,15 @@ def hybrid_params(q: OfferQuery) -> dict:
     embedding = q.embedding.to_numpy() if hasattr(q.embedding, "to_numpy") else q.embedding
     radius_m = None if q.radius_km is None else q.radius_km * 1000
     f = q.filters
+    contracts = list(dict.fromkeys(f.contracts)) if f.contracts else None
     return {
+        **{f"contract_{i}": contract for i, contract in enumerate(contracts or ())},
         "query": np.asarray(embedding, dtype=np.float32),
         "lat": q.lat,
         "lon": q.lon,
         "radius_m": radius_m,
         "chord_m": None if radius_m is None else chord_for_arc(radius_m),
-        "contracts": list(f.contracts) if f.contracts else None,
+        "contracts": contracts,
         "hours_min": f.hours_min,
         "hours_max": f.hours_max,
         "part_time_only": f.part_time_only,
@@ -338,4 +363,4 @@ def _run_hybrid(conn: psycopg.Connection, plan: str, params: dict, settings: boo
         return conn.execute(HYBRID_HNSW, params).fetchall()
     if settings:
         conn.execute(EXACT_SESSION_SETTINGS)
-    return conn.execute(HYBRID_EXACT, params).fetchall()
+    return conn.execute(hybrid_exact_sql(len(params["contracts"] or ())), params).fetchall()

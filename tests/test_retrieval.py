@@ -9,10 +9,14 @@ from matching.domain import OfferRecord
 from matching.geo import chord_for_arc, haversine_km
 from matching.retrieval import (
     _SEMANTIC_HNSW,
+    EXACT_SESSION_SETTINGS,
     HNSW_EF_SEARCH,
     HNSW_SCAN_MEM_MULTIPLIER,
     HNSW_SESSION_SETTINGS,
+    HYBRID_EXACT,
+    HardFilters,
     OfferQuery,
+    hybrid_exact_sql,
     hybrid_offers,
     hybrid_params,
 )
@@ -97,6 +101,33 @@ def test_wide_searches_walk_the_hnsw_index(conn, random_offers, radius_km):
                                              "scan_mem_multiplier": str(HNSW_SCAN_MEM_MULTIPLIER)})  # fmt: skip
         plan = "\n".join(r["QUERY PLAN"] for r in conn.execute("EXPLAIN " + _SEMANTIC_HNSW, params).fetchall())
     assert "offers_embedding_half_active_idx" in plan, plan
+
+
+def test_wanted_contract_types_are_scanned_one_by_one_with_the_same_pool(conn, random_offers):
+    """The exact plan scans the covering index once per wanted contract type: the pool of one scan with `= ANY`."""
+    conn.execute("UPDATE offers SET contract_type = (ARRAY['CDI', 'CDD', 'MIS'])[1 + id % 3]")
+    conn.execute("ANALYZE offers")
+    conn.commit()
+    query = _unit(np.random.default_rng(4), 1)[0]
+    q = OfferQuery(embedding=query, lat=PARIS[0], lon=PARIS[1], radius_km=25,
+                   filters=HardFilters(contracts=("MIS", "CDD", "MIS")))  # fmt: skip
+    result = hybrid_offers(conn, q)
+    assert result.plan == "exact"
+    params = hybrid_params(q)
+    assert params["contracts"] == ["MIS", "CDD"]
+    with conn.transaction(force_rollback=True):
+        conn.execute(EXACT_SESSION_SETTINGS)
+        single_scan = conn.execute(HYBRID_EXACT, params).fetchall()
+        conn.execute("SET LOCAL enable_seqscan = off")
+        conn.execute("SET LOCAL enable_bitmapscan = off")
+        plan = "\n".join(r["QUERY PLAN"] for r in conn.execute("EXPLAIN " + hybrid_exact_sql(2), params).fetchall())
+    assert plan.count("Index Only Scan using offers_retrieval_cover_idx") == 2, plan
+    assert "(contract_type = 'MIS'::text)" in plan and "(contract_type = 'CDD'::text)" in plan, plan
+    ranks = {r["id"]: (r["rank_semantic"], r["rank_lexical"], r["rank_job"], r["similarity"]) for r in single_scan}
+    assert len(ranks) >= 100
+    assert {r["id"]: (r["ranks"].get("semantic"), r["ranks"].get("lexical"), r["ranks"].get("job"), r["similarity"])
+            for r in result.rows} == ranks  # fmt: skip
+    assert {r["contract_type"] for r in result.rows} == {"MIS", "CDD"}
 
 
 def test_chord_matches_arc_for_small_and_large_distances():

@@ -1,3 +1,7 @@
+CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public;
+
+COMMENT ON EXTENSION btree_gist IS 'support for indexing common datatypes in GiST';
+
 CREATE EXTENSION IF NOT EXISTS cube WITH SCHEMA public;
 
 COMMENT ON EXTENSION cube IS 'data type for multidimensional cubes';
@@ -1436,7 +1440,7 @@ CREATE INDEX offers_expiry_active_idx ON public.offers USING btree (expires_at) 
 
 CREATE INDEX offers_pt_active_idx ON public.offers USING gist (pt) WHERE (status = 'active'::text);
 
-CREATE INDEX offers_retrieval_cover_idx ON public.offers USING gist (pt) INCLUDE (id, contract_type, hours_per_week, part_time, licences, source_id, rome_code, embedding_half) WHERE ((status = 'active'::text) AND (embedding IS NOT NULL));
+CREATE INDEX offers_retrieval_cover_idx ON public.offers USING gist (contract_type, pt) INCLUDE (id, hours_per_week, part_time, licences, source_id, rome_code, embedding_half) WHERE ((status = 'active'::text) AND (embedding IS NOT NULL));
 
 CREATE INDEX offers_rome_active_idx ON public.offers USING btree (rome_code) WHERE (status = 'active'::text);
 
