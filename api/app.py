@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
-from api.errors import validation_exception_handler
+from api.errors import candidate_not_found_handler, validation_exception_handler
 from api.protocol import AllowHeaderMiddleware
 from api.routes import audit, candidates, feedback, health, matches, offers, wellknown
 from api.state import AppResources, RateLimiter
@@ -17,6 +17,7 @@ from api.web import install as install_web
 from matching.auth.tokens import TokenVerifier
 from matching.config import ConfigError, Settings, get_settings
 from matching.embeddings import Embedder, load_embedder
+from matching.storage.candidates import CandidateNotFound
 from matching.storage.database import open_pool
 from matching.storage.server import resolve_database
 
@@ -56,6 +57,7 @@ def create_app(
 
     app = FastAPI(title="Maillage", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.add_exception_handler(RequestValidationError, validation_exception_handler)
+    app.add_exception_handler(CandidateNotFound, candidate_not_found_handler)
     app.add_middleware(AllowHeaderMiddleware)
     app.include_router(health.router)
     app.include_router(offers.router)

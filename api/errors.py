@@ -11,6 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+CANDIDATE_NOT_FOUND = "Candidat introuvable."
+
 _MESSAGES = {
     "missing": "champ obligatoire",
     "extra_forbidden": "champ inconnu ou non modifiable",
@@ -84,3 +86,8 @@ async def validation_exception_handler(request: Request, exc: Exception) -> JSON
     assert isinstance(exc, RequestValidationError)
     return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
                         content=jsonable_encoder({"detail": french_errors(exc.errors())}))  # fmt: skip
+
+
+async def candidate_not_found_handler(request: Request, exc: Exception) -> JSONResponse:
+    """A candidate unknown or outside the caller's structure: the same 404 either way (nothing leaks)."""
+    return JSONResponse(status_code=status.HTTP_404_NOT_FOUND, content={"detail": CANDIDATE_NOT_FOUND})

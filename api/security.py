@@ -46,7 +46,8 @@ def _unauthorized(detail: str, scheme: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": scheme})
 
 
-def _verifier(resources: ResourcesDep) -> TokenVerifier:
+def token_verifier(resources: ResourcesDep) -> TokenVerifier:
+    """The app's token verifier, built once (it caches the provider's keys)."""
     if resources.verifier is None:
         resources.verifier = TokenVerifier(resources.settings)
     return resources.verifier
@@ -62,7 +63,7 @@ def current_adviser(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorized("Authentification requise : jeton de conseiller manquant.", "Bearer")
     try:
-        claims = _verifier(resources).verify(credentials.credentials)
+        claims = token_verifier(resources).verify(credentials.credentials)
     except InvalidToken as exc:
         raise _unauthorized(f"Jeton invalide : {exc}", 'Bearer error="invalid_token"') from None
     adviser = find_adviser(conn, claims.subject, claims.email)
@@ -158,7 +159,7 @@ def credentials_valid(request: Request) -> bool:
         if scheme.lower() != "bearer" or not token:
             return False
         try:
-            claims = _verifier(resources).verify(token)
+            claims = token_verifier(resources).verify(token)
         except InvalidToken:
             return False
         return find_adviser(conn, claims.subject, claims.email) is not None

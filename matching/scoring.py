@@ -152,11 +152,6 @@ _cache: dict[str, RankingModel] = {}
 _cache_lock = threading.Lock()
 
 
-def register_loader(artifact_format: str, loader: ModelLoader) -> None:
-    """Teach the registry to rebuild models of another artifact format (learned models)."""
-    _LOADERS[artifact_format] = loader
-
-
 def v0_model() -> LinearModel:
     """The transparent v0 scorer with hand-set weights."""
     return LinearModel.from_dicts(V0_VERSION, V0_WEIGHTS, V0_DEFAULTS)

@@ -16,7 +16,7 @@ from psycopg.types.json import Jsonb
 from psycopg.types.range import Range
 
 from matching.features import FEATURE_VERSION
-from matching.scoring import ensure_v0_model, load_active_model
+from matching.scoring import SELECT_CHAMPION_VERSION, ensure_v0_model, load_active_model
 
 # Shared by every Maillage process (distinct from the migrator's and the re-training's keys).
 REGISTRY_LOCK_KEY = 7_236_118_006
@@ -37,7 +37,6 @@ SELECT action, version, previous_version, actor, reason, at FROM model_events
 WHERE version = %(version)s OR previous_version = %(version)s ORDER BY id
 """
 LOCK_REGISTRY = "SELECT pg_advisory_xact_lock(%(key)s)"
-CHAMPION = "SELECT version FROM models WHERE status = 'champion'"
 MODEL_STATUS = "SELECT status, feature_version FROM models WHERE version = %(version)s"
 RETIRE = "UPDATE models SET status = %(status)s WHERE version = %(version)s"
 CROWN = "UPDATE models SET status = 'champion', promoted_at = now() WHERE version = %(version)s"
@@ -85,12 +84,6 @@ def show_model(conn: psycopg.Connection, version: str) -> dict[str, Any]:
     return {**row, "events": conn.execute(MODEL_EVENTS, {"version": version}).fetchall()}
 
 
-def champion_version(conn: psycopg.Connection) -> str:
-    """The serving champion (v0 on a fresh database)."""
-    ensure_v0_model(conn)
-    return conn.execute(CHAMPION).fetchone()["version"]
-
-
 def store_model(
     conn: psycopg.Connection, *, version: str, kind: str, status: str, artifact: bytes, artifact_format: str,
     feature_names: tuple[str, ...], window: tuple[datetime, datetime] | None, metrics: dict,
@@ -114,7 +107,7 @@ def log_event(conn: psycopg.Connection, action: str, version: str, previous: str
 
 def _swap(conn: psycopg.Connection, version: str, old_status: str) -> str | None:
     """Make `version` champion (the current one gets `old_status`); the caller holds the registry lock."""
-    current = conn.execute(CHAMPION).fetchone()
+    current = conn.execute(SELECT_CHAMPION_VERSION).fetchone()
     previous = current["version"] if current else None
     if previous is not None:
         conn.execute(RETIRE, {"status": old_status, "version": previous})
@@ -163,7 +156,7 @@ def rollback(conn: psycopg.Connection, actor: str = "operator", reason: str | No
     conn.commit()
     with conn.transaction():
         lock_registry(conn)
-        current = conn.execute(CHAMPION).fetchone()["version"]
+        current = conn.execute(SELECT_CHAMPION_VERSION).fetchone()["version"]
         row = conn.execute(REPLACED_BY_CHAMPION, {"version": current}).fetchone()
         if row is None:
             raise RegistryError(f"{current} replaced no model: nothing to roll back to")

@@ -20,10 +20,10 @@ from psycopg.types.range import Range
 from threadpoolctl import threadpool_limits
 
 from matching.config import Settings
-from matching.scoring import ensure_v0_model, load_active_model, v0_model
+from matching.scoring import SELECT_CHAMPION_VERSION, ensure_v0_model, load_active_model, v0_model
 from modeles.dataset import build_dataset, time_split
 from modeles.evaluation import GatePolicy, evaluate_model, evaluation_queries, promotion_decision
-from modeles.registry import CHAMPION, lock_registry, log_event, promote_in_transaction, store_model
+from modeles.registry import lock_registry, log_event, promote_in_transaction, store_model
 from modeles.training import TRAINERS, Trainer, TrainingData, library_versions
 
 logger = logging.getLogger(__name__)
@@ -149,14 +149,14 @@ def _run_locked(conn: psycopg.Connection, settings: Settings, seed: int, trainer
                        "champion": evaluate_model(champion, dataset, eval_q),
                        "v0": evaluate_model(v0_model(), dataset, eval_q)}  # fmt: skip
             timings["evaluate_s"] = round(time.perf_counter() - started, 2)
-        decision = promotion_decision(reports["challenger"], reports["champion"], reports["v0"],
-                                      GatePolicy.from_settings(settings))  # fmt: skip
+        policy = GatePolicy.from_settings(settings)
+        decision = promotion_decision(reports["challenger"], reports["champion"], reports["v0"], policy)
         metrics = {"holdout": reports, "champion_version": champion.version, "counts": counts, "seed": seed,
                    "gate": {"promote": decision.promote, "reasons": list(decision.reasons),
-                            "policy": _policy_dict(settings)}}  # fmt: skip
+                            "policy": {name: getattr(policy, name) for name in policy.__slots__}}}  # fmt: skip
         with conn.transaction():
             lock_registry(conn)
-            current = conn.execute(CHAMPION).fetchone()["version"]
+            current = conn.execute(SELECT_CHAMPION_VERSION).fetchone()["version"]
             promote = decision.promote and current == champion.version
             if decision.promote and not promote:
                 metrics["gate"]["reasons"].append(f"champion changed during training ({current}): not promoted")
@@ -183,11 +183,6 @@ def _run_locked(conn: psycopg.Connection, settings: Settings, seed: int, trainer
         _finish(conn, run_id, "failed", f"{type(exc).__name__}: {exc}", counts)
         conn.commit()
         raise
-
-
-def _policy_dict(settings: Settings) -> dict[str, float]:
-    policy = GatePolicy.from_settings(settings)
-    return {name: getattr(policy, name) for name in policy.__slots__}
 
 
 def last_runs(conn: psycopg.Connection, limit: int = 10) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from access_world import field_errors
 from matching.storage.audit import SYSTEM_ACTOR
 from matching.storage.candidates import CandidateAccessor
 from matching.storage.companies import create_key
-from matching.storage.feedback import feedback_for_matches, latest_events_for_candidate
+from matching.storage.feedback import feedback_for_matches, latest_events
 
 
 @pytest.fixture()
@@ -67,7 +67,8 @@ def test_inconsistent_feedback_gets_french_field_errors(served):
         ({"event": "interested", "reason_code": "too_far"}, "reason_code", "pas de motif pour « Intéressé »"),
         ({"event": "married"}, "event", "valeur non autorisée"),
         ({"event": "refused_by_employer", "reason_code": "because"}, "reason_code", "valeur non autorisée"),
-        ({"event": "hired", "occurred_at": "2030-01-01T00:00:00+00:00"}, "occurred_at", "dans le futur"),
+        ({"event": "hired", "occurred_at": (datetime.now(UTC) + timedelta(days=2)).isoformat()}, "occurred_at",
+         "dans le futur"),
         ({"event": "hired", "occurred_at": "2020-01-01T00:00:00+00:00"}, "occurred_at", "précède la proposition"),
         ({"event": "hired", "occurred_at": "2026-01-01T00:00:00"}, "occurred_at", "fuseau horaire requis"),
         ({"event": "hired", "occurred_at": "0001-01-01T00:00:00+14:00"}, "occurred_at", "date invraisemblable"),
@@ -91,10 +92,9 @@ def test_companies_report_hires_on_their_own_offers(served, conn):
     assert hired.json()["event"] == "hired" and "candidate_id" not in hired.json()
     # Another company, or a match of another offer, looks absent; no key is 401.
     assert client.post(url, json={"match_id": match["match_id"]}, headers=world.headers["company_2"]).status_code == 404
-    other = f"/v1/offers/{matches[0]['offer_id']}/hires"
-    if matches[0]["offer_id"] != match["offer_id"]:
-        assert client.post(other, json={"match_id": match["match_id"]},
-                           headers={"X-API-Key": key.secret}).status_code == 404  # fmt: skip
+    other_offer = next(m["offer_id"] for m in matches if m["offer_id"] != match["offer_id"])
+    assert client.post(f"/v1/offers/{other_offer}/hires", json={"match_id": match["match_id"]},
+                       headers={"X-API-Key": key.secret}).status_code == 404  # fmt: skip
     assert client.post(url, json={"match_id": match["match_id"]}).status_code == 401
     assert "match_id" in field_errors(client.post(url, json={}, headers={"X-API-Key": key.secret}))
 
@@ -102,10 +102,10 @@ def test_companies_report_hires_on_their_own_offers(served, conn):
     listed = client.get(f"/v1/matches/{match['match_id']}/feedback", headers=headers).json()
     assert [(e["event"], e["by"]) for e in listed["entries"]] == [("hired", "company")]
     own = CandidateAccessor(conn, SYSTEM_ACTOR, candidate["structure_id"])
-    latest = latest_events_for_candidate(conn, own, candidate["id"])
-    assert latest[match["offer_id"]].event == "hired" and latest[match["offer_id"]].company_id == company["company_id"]
+    latest = latest_events(conn, own, [candidate["id"]])[(candidate["id"], match["offer_id"])]
+    assert latest.event == "hired" and latest.company_id == company["company_id"]
     stranger = CandidateAccessor(conn, SYSTEM_ACTOR, world.structures["B"])
-    assert latest_events_for_candidate(conn, stranger, candidate["id"]) == {}
+    assert latest_events(conn, stranger, [candidate["id"]]) == {}
     assert feedback_for_matches(conn, stranger, [uuid.UUID(match["match_id"])]) == {}
     assert feedback_for_matches(conn, own, [uuid.UUID(m["match_id"]) for m in matches[:2]]) == {
         uuid.UUID(matches[0]["match_id"]): [], uuid.UUID(matches[1]["match_id"]): []}  # fmt: skip

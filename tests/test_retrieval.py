@@ -75,10 +75,12 @@ def test_semantic_channel_recall_against_exact_search(conn, random_offers, radiu
 def test_results_respect_the_radius(conn, random_offers):
     query = _unit(np.random.default_rng(1), 1)[0]
     # An HNSW plan earlier in the same transaction leaves its planner settings: the exact plan must undo them.
-    assert hybrid_offers(conn, OfferQuery(embedding=query, lat=PARIS[0], lon=PARIS[1], radius_km=None)).plan == "hnsw"
-    result = hybrid_offers(conn, OfferQuery(embedding=query, lat=PARIS[0], lon=PARIS[1], radius_km=20))
-    assert result.plan == "exact"
-    assert conn.execute("SELECT current_setting('enable_sort') AS s").fetchone()["s"] == "on"
+    with conn.transaction():
+        wide = hybrid_offers(conn, OfferQuery(embedding=query, lat=PARIS[0], lon=PARIS[1], radius_km=None))
+        assert wide.plan == "hnsw"
+        result = hybrid_offers(conn, OfferQuery(embedding=query, lat=PARIS[0], lon=PARIS[1], radius_km=20))
+        assert result.plan == "exact"
+        assert conn.execute("SELECT current_setting('enable_sort') AS s").fetchone()["s"] == "on"
     assert len(_semantic_top(result, 10)) == 10
     assert all(r["distance_km"] < 20 for r in result.rows)
     # The chord arithmetic gives earthdistance's own great-circle distance.

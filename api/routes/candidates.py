@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, Path, Query, status
 
 from api.deps import EmbedderDep
 from api.routes.responses import error_responses
@@ -21,12 +21,11 @@ from api.schemas import (
 )
 from api.security import AuthFirstRoute, CurrentAdviser, ScopedCandidates
 from api.services import candidate_public, create_candidate, update_candidate
-from matching.storage.candidates import CandidateFilters, CandidateNotFound
+from matching.storage.candidates import CandidateFilters
 
 router = APIRouter(route_class=AuthFirstRoute, prefix="/v1", tags=["candidats (conseillers)"])
 
 CandidateId = Annotated[uuid.UUID, Path(description="Identifiant du candidat")]
-NOT_FOUND = "Candidat introuvable."
 
 
 @router.get("/me", response_model=AdviserPublic, responses=error_responses(401, 403))
@@ -53,7 +52,7 @@ def list_candidates(
     eligibility: Annotated[Eligibility | None, Query()] = None,
     referent_adviser_id: Annotated[uuid.UUID | None, Query()] = None,
     in_qpv: Annotated[bool | None, Query(description="Résident d'un QPV")] = None,
-    reference_prefix: Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[^%_\\]+$")] = None,
+    reference_prefix: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=100000)] = 0,
 ) -> CandidatePage:
@@ -68,10 +67,7 @@ def list_candidates(
 @router.get("/candidates/{candidate_id}", response_model=CandidatePublic, responses=error_responses(401, 403, 404))
 def read(candidate_id: CandidateId, accessor: ScopedCandidates) -> CandidatePublic:
     """One candidate of the caller's structure."""
-    try:
-        return candidate_public(accessor.get(candidate_id))
-    except CandidateNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND) from None
+    return candidate_public(accessor.get(candidate_id))
 
 
 @router.put("/candidates/{candidate_id}", response_model=CandidatePublic,
@@ -79,10 +75,7 @@ def read(candidate_id: CandidateId, accessor: ScopedCandidates) -> CandidatePubl
 def replace(candidate_id: CandidateId, profile: CandidateCreate, accessor: ScopedCandidates,
             embedder: EmbedderDep) -> CandidatePublic:  # fmt: skip
     """Replace a candidate's profile; a changed profile is re-embedded."""
-    try:
-        return candidate_public(update_candidate(accessor, embedder, candidate_id, profile.model_dump()))
-    except CandidateNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND) from None
+    return candidate_public(update_candidate(accessor, embedder, candidate_id, profile.model_dump()))
 
 
 @router.patch("/candidates/{candidate_id}", response_model=CandidatePublic,
@@ -90,32 +83,23 @@ def replace(candidate_id: CandidateId, profile: CandidateCreate, accessor: Scope
 def patch(candidate_id: CandidateId, changes: CandidatePatch, accessor: ScopedCandidates,  # type: ignore[valid-type]
           embedder: EmbedderDep) -> CandidatePublic:  # fmt: skip
     """Change some profile fields; the whole profile is validated again and re-embedded if needed."""
-    try:
-        given = changes.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
-        return candidate_public(update_candidate(accessor, embedder, candidate_id, given))
-    except CandidateNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND) from None
+    given = changes.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
+    return candidate_public(update_candidate(accessor, embedder, candidate_id, given))
 
 
 @router.post("/candidates/{candidate_id}/close", response_model=CandidatePublic,
              responses=error_responses(401, 403, 404))  # fmt: skip
 def close(candidate_id: CandidateId, accessor: ScopedCandidates) -> CandidatePublic:
     """Close the follow-up of a candidate (the profile is kept until erasure or retention)."""
-    try:
-        accessor.close(candidate_id)
-        return candidate_public(accessor.get(candidate_id))
-    except CandidateNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND) from None
+    accessor.close(candidate_id)
+    return candidate_public(accessor.get(candidate_id))
 
 
 @router.get("/candidates/{candidate_id}/export", response_model=CandidateExport,
             responses=error_responses(401, 403, 404))  # fmt: skip
 def export(candidate_id: CandidateId, accessor: ScopedCandidates) -> CandidateExport:
     """Everything held on the candidate (GDPR right of access)."""
-    try:
-        data = accessor.export(candidate_id)
-    except CandidateNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND) from None
+    data = accessor.export(candidate_id)
     row = data["candidate"]
     embedding = row["embedding"]
     return CandidateExport(
@@ -129,7 +113,4 @@ def export(candidate_id: CandidateId, accessor: ScopedCandidates) -> CandidateEx
 @router.delete("/candidates/{candidate_id}", response_model=ErasurePublic, responses=error_responses(401, 403, 404))
 def erase(candidate_id: CandidateId, accessor: ScopedCandidates) -> ErasurePublic:
     """Erase the candidate everywhere (GDPR right to erasure); match logs stay, anonymised."""
-    try:
-        return ErasurePublic(erased=True, pseudonym=accessor.erase(candidate_id))
-    except CandidateNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND) from None
+    return ErasurePublic(erased=True, pseudonym=accessor.erase(candidate_id))

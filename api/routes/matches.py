@@ -31,7 +31,6 @@ from matching.matches import (
     candidates_for_offer,
     offers_for_candidate,
 )
-from matching.storage.candidates import CandidateNotFound
 
 ContractType = Literal[CONTRACT_TYPES]  # type: ignore[valid-type]
 
@@ -75,8 +74,6 @@ def candidate_matches(
             conn, accessor, embedder, candidate_id, limit=limit, offset=offset, radius_km=radius_km,
             default_radius_km=settings.default_search_radius_km, contracts=contracts, whole_country=france_entiere,
         )  # fmt: skip
-    except CandidateNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "Candidat introuvable.") from None
     except MissingLocation as exc:
         raise HTTPException(422, f"Localisation impossible : {exc}") from None
     return CandidateMatchesPublic(

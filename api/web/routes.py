@@ -15,12 +15,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from api.deps import Conn, EmbedderDep, ResourcesDep, SettingsDep
-from api.security import request_id
+from api.security import request_id, token_verifier
 from api.services import create_candidate, profile_of, update_candidate
 from api.web import session as web_session
 from api.web.forms import APPELLATION_SLOTS, FormErrors, candidate_from_form, field_of, form_values
 from api.web.session import NotSignedIn, SignInError, WebSession
-from matching.auth.tokens import InvalidToken, TokenVerifier, sign_local_token
+from matching.auth.tokens import InvalidToken, sign_local_token
 from matching.domain import CONTRACT_TYPES, SCHEDULES
 from matching.explanations import SCHEDULE_LABELS
 from matching.matches import MAX_OFFSET, MissingLocation, OfferNotFound, candidates_for_offer, offers_for_candidate
@@ -34,7 +34,7 @@ from matching.storage.feedback import (
     REASON_CODES,
     InvalidFeedback,
     MatchNotFound,
-    latest_events_for_candidate,
+    latest_events,
     record_feedback,
 )
 from matching.storage.workspace import (
@@ -187,7 +187,7 @@ async def dev_sign_in(request: Request, conn: Conn, settings: SettingsDep, resou
                      status_code=422)  # fmt: skip
     # The same path as production: a signed identity token, verified, then the adviser found by its subject.
     subject = f"local:{adviser.email}"
-    verifier = resources.verifier or TokenVerifier(settings)
+    verifier = token_verifier(resources)
     try:
         claims = verifier.verify(sign_local_token(settings, subject, adviser.email))
     except InvalidToken as exc:  # pragma: no cover - the local issuer signs what it verifies
@@ -216,7 +216,7 @@ def oidc_callback(request: Request, conn: Conn, settings: SettingsDep, resources
                   code: Annotated[str, Query(max_length=2000)] = "",
                   state: Annotated[str, Query(max_length=500)] = "") -> Response:  # fmt: skip
     """The provider's answer: verify the ID token, find the adviser, open the session."""
-    verifier = resources.verifier or TokenVerifier(settings)
+    verifier = token_verifier(resources)
     try:
         if not code or not state:
             raise SignInError("Réponse du fournisseur d'identité incomplète : recommencez.")
@@ -254,8 +254,6 @@ def caseload(request: Request, web: SessionDep, accessor: AccessorDep, conn: Con
              page: Annotated[int, Query(ge=1, le=1000)] = 1) -> HTMLResponse:  # fmt: skip
     """The structure's candidates, searchable by reference."""
     prefix = recherche.strip() or None
-    if prefix and any(c in prefix for c in "%_\\"):
-        prefix = None
     filters = CandidateFilters(status=None if statut in ("tous", "") else statut, reference_prefix=prefix)
     rows, total = accessor.list(filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     context = {"title": "Mon portefeuille", "rows": rows, "total": total, "recherche": recherche, "statut": statut,
@@ -430,7 +428,7 @@ def candidate_offers(
             )  # fmt: skip
         except MissingLocation as exc:
             problem = f"Localisation impossible : {exc}."
-    latest = latest_events_for_candidate(conn, accessor, candidate_id)
+    latest = {offer_id: entry for (_, offer_id), entry in latest_events(conn, accessor, [candidate_id]).items()}
     return _page(request, "offres.html", {
         "title": f"Offres proposées à {row['reference']}", "candidate": row, "result": result, "problem": problem,
         "errors": errors, "rayon": rayon, "contrats": contracts or [], "france": france == "oui", "page": page,
@@ -476,8 +474,8 @@ def offer_candidates(request: Request, offer_id: int, web: SessionDep, accessor:
                                       default_radius_km=settings.default_search_radius_km)  # fmt: skip
     except (OfferNotFound, MissingLocation):
         return _not_found(request, web, "Offre introuvable, inactive ou pas encore indexée.")
-    latest = {m.row["id"]: latest_events_for_candidate(conn, accessor, m.row["id"]).get(offer_id)
-              for m in result.matches}  # fmt: skip
+    events = latest_events(conn, accessor, [m.row["id"] for m in result.matches])
+    latest = {m.row["id"]: events.get((m.row["id"], offer_id)) for m in result.matches}
     return _page(request, "offre_candidats.html", {"title": f"Candidats pour l'offre {offer['title']}",
                                                    "offer": offer, "result": result, "latest": latest},
                  web)  # fmt: skip
@@ -513,21 +511,18 @@ def shortlist_csv(request: Request, web: SessionDep, accessor: AccessorDep, conn
         return _page(request, "erreur.html", {"title": "Sélection vide",
                                               "message": "Cochez au moins une mise en relation à exporter."},
                      web, status_code=422)  # fmt: skip
-    references: dict[uuid.UUID, str] = {}
+    candidate_ids = list({item["candidate_id"] for item in items if item["candidate_id"] is not None})
+    references = {c: row["reference"] for c, row in accessor.get_many(candidate_ids, "export_shortlist").items()}
+    events = latest_events(conn, accessor, candidate_ids)
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(["Rang", "Candidat", "Offre", "Entreprise", "Contrat", "Heures par semaine", "Lieu",
                      "Commune (INSEE)", "Score", "Candidater", "Dernier suivi", "Proposée le"])  # fmt: skip
     for item in items:
         candidate_id = item["candidate_id"]
-        latest = None
-        if candidate_id is not None and candidate_id not in references:
-            row = _candidate_or_none(accessor, candidate_id, "export_shortlist")
-            references[candidate_id] = row["reference"] if row else ""
-        if candidate_id is not None:
-            latest = latest_events_for_candidate(conn, accessor, candidate_id).get(item["offer_id"])
+        latest = events.get((candidate_id, item["offer_id"]))
         writer.writerow([
-            item["rank"], references.get(candidate_id, "") if candidate_id else "", item["title"],
+            item["rank"], references.get(candidate_id, ""), item["title"],
             item["company_name"] or "", CONTRACT_LABELS.get(item["contract_type"], item["contract_type"]),
             _number_fr(item["hours_per_week"]), item["workplace_label"] or "", item["commune_insee"] or "",
             _number_fr(item["score"], 3), item["apply_url"] or item["apply_email"] or "",

@@ -18,6 +18,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -25,7 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from fastapi import Request
 from starlette.responses import Response
 
-from matching.auth.tokens import InvalidToken, load_local_key
+from matching.auth.tokens import InvalidToken, load_local_key, local_key_path
 from matching.config import Settings
 from matching.storage.advisers import AdviserIdentity
 
@@ -57,15 +58,22 @@ class WebSession:
     previous_visit: datetime | None
 
 
+_DERIVED_SECRETS: dict[Path, bytes] = {}
+
+
 def session_secret(settings: Settings) -> bytes:
     """The key signing session cookies; outside production a key derived from the local issuer's."""
     if settings.web_session_secret is not None:
         return settings.web_session_secret.get_secret_value().encode()
     if settings.env == "prod":
         raise SignInError("Configuration incomplète : MAILLAGE_WEB_SESSION_SECRET n'est pas défini.")
-    pem = load_local_key(settings).private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                                                 serialization.NoEncryption())  # fmt: skip
-    return hashlib.sha256(b"maillage-web-session:" + pem).digest()
+    path = local_key_path(settings)
+    secret = _DERIVED_SECRETS.get(path)
+    if secret is None:  # derived once per key file: every page reads the session
+        der = load_local_key(settings).private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                                     serialization.NoEncryption())  # fmt: skip
+        secret = _DERIVED_SECRETS[path] = hashlib.sha256(b"maillage-web-session:" + der).digest()
+    return secret
 
 
 def _cookie_kwargs(settings: Settings, max_age: int) -> dict[str, Any]:

@@ -90,7 +90,7 @@ WHERE (%(structure_id)s::uuid IS NULL OR c.structure_id = %(structure_id)s::uuid
   AND (%(eligibility)s::text IS NULL OR %(eligibility)s = ANY (c.eligibility))
   AND (%(referent_adviser_id)s::uuid IS NULL OR c.referent_adviser_id = %(referent_adviser_id)s::uuid)
   AND (%(in_qpv)s::boolean IS NULL OR (c.qpv_code IS NOT NULL) = %(in_qpv)s)
-  AND (%(reference_prefix)s::text IS NULL OR c.reference LIKE %(reference_prefix)s || '%%')
+  AND (%(reference_prefix)s::text IS NULL OR starts_with(c.reference, %(reference_prefix)s))
 ORDER BY c.created_at, c.id
 LIMIT %(limit)s OFFSET %(offset)s
 """

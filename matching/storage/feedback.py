@@ -84,14 +84,14 @@ VISIBLE_MATCHES = """
 SELECT i.id, i.candidate_id FROM match_items AS i JOIN match_requests AS r ON r.id = i.request_id
 WHERE i.id = ANY (%(ids)s::uuid[]) AND (%(structure_id)s::uuid IS NULL OR r.structure_id = %(structure_id)s::uuid)
 """
-LATEST_FOR_CANDIDATE = f"""
-SELECT DISTINCT ON (i.offer_id) {_ENTRY_COLUMNS}
+LATEST_FOR_CANDIDATES = f"""
+SELECT DISTINCT ON (i.candidate_id, i.offer_id) {_ENTRY_COLUMNS}
 FROM feedback AS f
 JOIN match_items AS i ON i.id = f.match_item_id
 JOIN match_requests AS r ON r.id = i.request_id
-WHERE i.candidate_id = %(candidate_id)s
+WHERE i.candidate_id = ANY (%(candidate_ids)s::uuid[])
   AND (%(structure_id)s::uuid IS NULL OR r.structure_id = %(structure_id)s::uuid)
-ORDER BY i.offer_id, f.occurred_at DESC, f.id DESC
+ORDER BY i.candidate_id, i.offer_id, f.occurred_at DESC, f.id DESC
 """
 
 
@@ -218,11 +218,14 @@ def feedback_for_matches(
     return result
 
 
-def latest_events_for_candidate(
-    conn: psycopg.Connection, accessor: CandidateAccessor, candidate_id: uuid.UUID
-) -> dict[int, FeedbackEntry]:
-    """Latest feedback per offer for a candidate of the caller's structure (offer_id -> entry)."""
-    rows = conn.execute(LATEST_FOR_CANDIDATE, {"candidate_id": candidate_id, "structure_id": accessor.structure_id})
+def latest_events(
+    conn: psycopg.Connection, accessor: CandidateAccessor, candidate_ids: Sequence[uuid.UUID]
+) -> dict[tuple[uuid.UUID, int], FeedbackEntry]:
+    """Latest feedback per (candidate, offer) for candidates of the caller's structure, in one query."""
+    if not candidate_ids:
+        return {}
+    rows = conn.execute(LATEST_FOR_CANDIDATES,
+                        {"candidate_ids": list(candidate_ids), "structure_id": accessor.structure_id})  # fmt: skip
     entries = [FeedbackEntry.from_row(r) for r in rows]
     _audit_reads(conn, accessor, entries)
-    return {e.offer_id: e for e in entries}
+    return {(e.candidate_id, e.offer_id): e for e in entries}
