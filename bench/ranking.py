@@ -34,8 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from matching.auth.tokens import sign_local_token
 from matching.config import Settings
 from matching.embeddings import load_embedder
+from matching.matches import candidate_search
 from matching.referentiels.load import load_reference_data
-from matching.retrieval import HardFilters, OfferQuery, hybrid_offers, hybrid_params, lexical_query
+from matching.retrieval import OfferQuery, hybrid_offers, hybrid_params
 from matching.storage.advisers import upsert_adviser
 from matching.storage.database import connect
 from matching.storage.migrator import upgrade
@@ -65,11 +66,11 @@ FROM rome_fiches AS f ORDER BY f.code_rome
 INDEXES = {
     "offers_pt_active_idx (GiST)": "CREATE INDEX offers_pt_active_idx ON offers USING gist (pt) "
                                    "WHERE status = 'active'",
-    "offers_retrieval_cover_idx (GiST, covering)": "CREATE INDEX offers_retrieval_cover_idx ON offers USING gist "
-                                                   "(contract_type, pt) "
-                                                   "INCLUDE (id, hours_per_week, part_time, licences, "
-                                                   "source_id, rome_code, embedding_half) "
-                                                   "WHERE status = 'active' AND embedding IS NOT NULL",
+    "offers_retrieval_cover_idx (B-tree, covering)": "CREATE INDEX offers_retrieval_cover_idx ON offers USING btree "
+                                                     "(contract_type, place_cell) "
+                                                     "INCLUDE (id, pt, hours_per_week, part_time, licences, "
+                                                     "source_id, rome_code, embedding_half, lexical_tsv) "
+                                                     "WHERE status = 'active' AND embedding IS NOT NULL",
     "offers_embedding_half_active_idx (HNSW)": "CREATE INDEX offers_embedding_half_active_idx ON offers USING hnsw "
                                                "(embedding_half halfvec_cosine_ops) WHERE status = 'active'",
     "offers_search_tsv_active_idx (GIN)": "CREATE INDEX offers_search_tsv_active_idx ON offers USING gin "
@@ -250,7 +251,6 @@ LIMIT 10
 """
 
 
-MOBILITY = "SELECT ARRAY(SELECT code_rome_cible::text FROM rome_mobilites WHERE code_rome = ANY(%s::bpchar[])) AS m"
 PASSING = "SELECT count(*) AS n FROM offers AS o WHERE {filters}"
 
 
@@ -358,17 +358,13 @@ def main() -> None:
                                     (args.requests,)).fetchall()  # fmt: skip
                 offer_ids = [r["id"] for r in conn.execute("SELECT id FROM offers ORDER BY random() LIMIT %s",
                                                            (args.requests,))]  # fmt: skip
-                queries = []
-                for row in cand:
-                    c = conn.execute("SELECT * FROM candidates WHERE id = %s", (row["id"],)).fetchone()
-                    ctx = conn.execute(MOBILITY, (c["target_rome_codes"],)).fetchone()
-                    queries.append(OfferQuery(
-                        c["embedding"].to_numpy(), c["lat"], c["lon"], c["max_commute_km"],
-                        HardFilters(contracts=tuple(c["desired_contracts"]), part_time_only=c["part_time_only"],
-                                    licences=tuple(c["licences"])),
-                        tuple(c["target_rome_codes"]), tuple(ctx["m"]),
-                        lexical_query([s["label"] for s in c["skills"]]),
-                    ))  # fmt: skip
+                # The bare SQL runs the very stage-1 queries the API builds for these candidates.
+                queries = [
+                    candidate_search(conn, conn.execute("SELECT * FROM candidates WHERE id = %s", (row["id"],))
+                                     .fetchone(), radius_km=None,
+                                     default_radius_km=settings.default_search_radius_km).query
+                    for row in cand
+                ]  # fmt: skip
                 mean, p5, under, plans = recall_versus_exact(conn, queries[: min(200, len(queries))])
                 print(f"filtered recall@10 of the semantic channel vs exact: mean {mean:.4f}, p5 {p5:.2f}, "
                       f"under-filled lists {under} (plans {plans})")  # fmt: skip

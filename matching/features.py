@@ -186,10 +186,16 @@ def content_stems(text: str) -> frozenset[str]:
     return frozenset(w[:_STEM] for w in _WORD.findall(folded(text)) if len(w) > 2 and w not in STOPWORDS)
 
 
+@lru_cache(maxsize=1024)
+def _candidate_vocabulary(skills: tuple[str, ...], summary: str | None) -> tuple[frozenset[str], frozenset[str]]:
+    # Cached: one candidate meets a hundred offers or more per ranking request.
+    own = frozenset(folded(s) for s in skills)
+    return own, frozenset().union(*(content_stems(text) for text in (*skills, summary or "")))
+
+
 def shared_skills(offer_skills: Sequence[str], candidate_skills: Sequence[str], summary: str | None) -> list[str]:
     """Offer skills the candidate shows: same label, or most of its words among the candidate's skills and summary."""
-    own = {folded(s) for s in candidate_skills}
-    bag = frozenset().union(*(content_stems(text) for text in (*candidate_skills, summary or "")))
+    own, bag = _candidate_vocabulary(tuple(candidate_skills), summary)
     found = []
     for skill in offer_skills:
         if folded(skill) in own:

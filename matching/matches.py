@@ -21,7 +21,7 @@ from matching.explanations import Explanation, explain
 from matching.features import CandidateProfile, OfferFacts, PairFeatures, feature_matrix, pair_features, snapshot
 from matching.indexing import TextEncoder, embed_pending_candidates
 from matching.referentiels.lookup import commune
-from matching.retrieval import HardFilters, OfferQuery, hybrid_offers, lexical_query
+from matching.retrieval import CHANNEL_DEPTH, HardFilters, OfferQuery, hybrid_offers, lexical_query
 from matching.scoring import RankingModel, load_active_model
 from matching.storage.audit import record_audit
 from matching.storage.candidates import CandidateAccessor, candidate_key
@@ -205,29 +205,27 @@ def _log(
     return rows[0]["request_id"], [r["item_id"] for r in rows if r["item_id"] is not None]
 
 
-def offers_for_candidate(
+@dataclass(frozen=True, slots=True)
+class CandidateSearch:
+    """A candidate's stage-1 query and what stage 2 reuses: the profile and the contracts asked."""
+
+    query: OfferQuery
+    profile: CandidateProfile
+    contracts: tuple[str, ...] | None
+
+
+def candidate_search(
     conn: psycopg.Connection,
-    accessor: CandidateAccessor,
-    encoder: TextEncoder,
-    candidate_id: uuid.UUID,
+    candidate: dict[str, Any],
     *,
-    limit: int,
     radius_km: float | None,
     default_radius_km: float,
-    offset: int = 0,
     contracts: Sequence[str] | None = None,
     whole_country: bool = False,
-    max_per_company: int = DEFAULT_MAX_PER_COMPANY,
     sources: Sequence[str] | None = None,
-    model: RankingModel | None = None,
-    now: datetime | None = None,
-) -> MatchList:
-    """Offers for a candidate: hybrid retrieval under the candidate's barriers, scored, explained and logged."""
-    limit, offset = min(limit, MAX_LIMIT), min(offset, MAX_OFFSET)
-    candidate = accessor.get(candidate_id, purpose="match")
-    if candidate["embedding"] is None or candidate["embedding_model"] != encoder.model_id:
-        embed_pending_candidates(conn, encoder, candidate_ids=[candidate_id])
-        candidate = accessor.get(candidate_id, purpose="match")
+    depth: int = CHANNEL_DEPTH,
+) -> CandidateSearch:
+    """The stage-1 query of a candidate row (an accessor's): place, radius, barriers, job codes, lexical terms."""
     lat, lon = _locate(conn, candidate)
     radius = None if whole_country else (radius_km or candidate["max_commute_km"] or default_radius_km)
     codes = [c.strip() for c in candidate["target_rome_codes"]]
@@ -252,12 +250,42 @@ def offers_for_candidate(
         target_codes=tuple(codes),
         mobility_codes=tuple(context["mobility"]),
         lexical_terms=lexical_query([*context["job_labels"], *profile.skills]),
-        depth=max(100, offset + limit),
-        own_key=candidate_key(candidate_id),
+        depth=depth,
+        own_key=candidate_key(candidate["id"]),
     )
+    return CandidateSearch(query, profile, wanted)
+
+
+def offers_for_candidate(
+    conn: psycopg.Connection,
+    accessor: CandidateAccessor,
+    encoder: TextEncoder,
+    candidate_id: uuid.UUID,
+    *,
+    limit: int,
+    radius_km: float | None,
+    default_radius_km: float,
+    offset: int = 0,
+    contracts: Sequence[str] | None = None,
+    whole_country: bool = False,
+    max_per_company: int = DEFAULT_MAX_PER_COMPANY,
+    sources: Sequence[str] | None = None,
+    model: RankingModel | None = None,
+    now: datetime | None = None,
+) -> MatchList:
+    """Offers for a candidate: hybrid retrieval under the candidate's barriers, scored, explained and logged."""
+    limit, offset = min(limit, MAX_LIMIT), min(offset, MAX_OFFSET)
+    candidate = accessor.get(candidate_id, purpose="match")
+    if candidate["embedding"] is None or candidate["embedding_model"] != encoder.model_id:
+        embed_pending_candidates(conn, encoder, candidate_ids=[candidate_id])
+        candidate = accessor.get(candidate_id, purpose="match")
+    search = candidate_search(conn, candidate, radius_km=radius_km, default_radius_km=default_radius_km,
+                              contracts=contracts, whole_country=whole_country, sources=sources,
+                              depth=max(CHANNEL_DEPTH, offset + limit))  # fmt: skip
+    query, profile, radius, wanted = search.query, search.profile, search.query.radius_km, search.contracts
     pool = hybrid_offers(conn, query)
     model = model or load_active_model(conn)
-    mobility = frozenset(context["mobility"])
+    mobility = frozenset(query.mobility_codes)
     now = now or datetime.now(UTC)
     pairs = [pair_features(profile, OfferFacts.from_row(r), mobility, now) for r in pool.rows]
     scores = rank_pairs(model, pairs)
@@ -291,7 +319,8 @@ def candidates_for_offer(
 ) -> MatchList:
     """Candidates of the caller's structure for an active offer, scored with the same features and model."""
     limit, offset = min(limit, MAX_LIMIT), min(offset, MAX_OFFSET)
-    offer = conn.execute(OFFER_FOR_MATCHING, {"id": offer_id}).fetchone()
+    # Binary: the offer's two vectors would otherwise be parsed from text (~0.1 ms each); `pt` comes as bytes.
+    offer = conn.execute(OFFER_FOR_MATCHING, {"id": offer_id}, binary=True).fetchone()
     if offer is None or offer["status"] != "active":
         raise OfferNotFound(str(offer_id))
     if offer["embedding"] is None:

@@ -1,14 +1,14 @@
 """Stage-1 retrieval: hard filters in SQL, then semantic, lexical and job-code channels fused by rank.
 
 Plan per query (docs/ranking.md has the measurements): the active offers in the search box are counted
-(index-only, capped at EXACT_MAX_IN_BOX). Up to that many, the exact plan reads them from the covering GiST index
-(migrations 0007–0008: keyed by contract type then place, filter columns and the half-precision vector as payload,
-no wide row nor TOAST read; one scan per wanted contract type), re-ranks
-the semantic top with the full vectors, and ranks lexical matches by ts_rank. Beyond it, or without a radius,
-the HNSW walk on the half-precision graph under the filters (iterative scan), re-ranked the same way; its
-lexical channel ranks only the offers the walk and the job channel found. An under-filled walk falls back to the
-exact plan. The cover-density rank (ts_rank_cd), a feature of the model, is computed for pool rows only. JIT is
-off for these short queries.
+(index-only, capped at EXACT_MAX_IN_BOX). Up to that many, the exact plan reads them from the covering B-tree
+(migrations 0007–0009: keyed by contract type then grid cell of the place, the filter columns, the half-precision
+vector and the title and skill words as payload, no table read; one scan per wanted contract type), re-ranks the
+semantic top with the full vectors, and ranks the lexical matches by ts_rank inside the scan. Beyond it, or
+without a radius, the HNSW walk on the half-precision graph under the filters (iterative scan), re-ranked the same
+way; its lexical channel ranks only the offers the walk and the job channel found. An under-filled walk falls back
+to the exact plan. The cover-density rank (ts_rank_cd of the whole text), a feature of the model, is computed for
+pool rows only. JIT is off for these short queries.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 import psycopg
 
 from matching.features import STOPWORDS
-from matching.geo import chord_for_arc
+from matching.geo import chord_for_arc, place_cells
 from matching.referentiels.text import fold
 
 # Candidate-list size of the HNSW walk: pgvector's default (40) loses too many true neighbours at k=10+.
@@ -61,8 +61,6 @@ HNSW_POOL_FACTOR = 3
 # Up to this many active offers in the search box, one index-only scan of the covering GiST index serves the
 # three channels exactly; beyond it the HNSW plan runs (the count itself stops at the threshold).
 EXACT_MAX_IN_BOX = 40000
-# The exact plan's lexical channel ranks every filtered offer whose text matches up to this many filtered offers.
-LEXICAL_ALL_MAX = 1500
 FULL_TIME_HOURS = 35
 LEXICAL_MAX_TERMS = 10
 _LEXICAL_WORD = re.compile(r"[a-z0-9]{3,}")
@@ -80,6 +78,14 @@ HARD_FILTERS = """
     AND (%(sources)s::text[] IS NULL OR o.source_id = ANY (%(sources)s::text[]))
 """
 
+
+# The exact plan reads the grid cells that cover the circle from the covering B-tree (migration 0009), then keeps
+# the offers within the radius; beyond MAX_PLACE_CELLS cells (radii of ~150 km and more) it reads the box instead.
+_BOX = "earth_box(ll_to_earth(%(lat)s, %(lon)s), %(radius_m)s) @> o.pt"
+_HARD_FILTERS_BY_CELLS = HARD_FILTERS.replace(_BOX, "o.place_cell = ANY (%(cells)s::int[])")
+if _HARD_FILTERS_BY_CELLS == HARD_FILTERS:
+    raise RuntimeError("the cell filters must replace the box condition of HARD_FILTERS")
+MAX_PLACE_CELLS = 5000
 
 # The HNSW walk filters on the chord alone: with the box condition the planner would take the GiST index
 # (whose selectivity it underestimates) and sort every offer in the box, which is what this plan avoids. The
@@ -152,14 +158,12 @@ LEFT JOIN companies AS c ON c.id = o.company_id
 _TSQUERY = "tsq AS MATERIALIZED (SELECT to_tsquery('french'::regconfig, maillage_unaccent(%(lexical)s)) AS q),"
 
 # Up to `EXACT_MAX_IN_BOX` offers around the place: index-only scans of the covering GiST index (one per wanted
-# contract type, see hybrid_exact_sql) read them with their half-precision vectors. The semantic channel re-ranks
-# its best with the full vectors; the job channel ranks the same set. The lexical channel reads each text from the
-# table (~15 µs a row): it ranks every filtered offer whose text matches while they are at most `LEXICAL_ALL_MAX`,
-# and beyond that the semantic shortlist (the `walk` nearest by the half-precision distance) and the job channel's
-# offers, as the HNSW plan does.
+# contract type, see hybrid_exact_sql) read them with their half-precision vectors and their title and skill words
+# (`lexical_tsv`, migration 0009). The semantic channel re-ranks its best with the full vectors; the job channel
+# ranks the same set; the lexical channel ranks every filtered offer whose words match, from the index entry.
 _EXACT_TEMPLATE = f"""
-WITH filtered AS MATERIALIZED ({{filtered}}),
-{_TSQUERY}
+WITH {_TSQUERY}
+filtered AS MATERIALIZED ({{filtered}}),
 shortlist AS MATERIALIZED (SELECT id, approx FROM filtered ORDER BY approx, id LIMIT %(walk)s),
 sem AS (
     SELECT o.id, o.embedding <=> %(query)s AS cosine_distance
@@ -176,37 +180,35 @@ job AS MATERIALIZED (
     LIMIT %(depth)s
 ),
 lex AS (
-    SELECT o.id, ts_rank(o.search_tsv, tsq.q, 32) AS lexical
-    FROM offers AS o, tsq
-    WHERE o.id IN (SELECT id FROM filtered WHERE (SELECT count(*) FROM filtered) <= {LEXICAL_ALL_MAX}
-                   UNION SELECT id FROM shortlist UNION SELECT id FROM job)
-      AND o.search_tsv @@ tsq.q
-    ORDER BY lexical DESC, o.id
-    LIMIT %(depth)s
+    SELECT id, lexical FROM filtered WHERE lexical IS NOT NULL ORDER BY lexical DESC, id LIMIT %(depth)s
 ),
 {_POOL_AND_DETAILS}
 """
+# The words are matched inside the scan: the filtered rows carry a rank, not their text vector.
 _FILTERED = """
-    SELECT o.id, o.embedding_half <=> %(query)s::halfvec(384) AS approx, o.rome_code
+    SELECT o.id, o.embedding_half <=> %(query)s::halfvec(384) AS approx, o.rome_code,
+           CASE WHEN o.lexical_tsv @@ (SELECT q FROM tsq) THEN ts_rank(o.lexical_tsv, (SELECT q FROM tsq), 32) END
+               AS lexical
     FROM offers AS o
     WHERE {filters}
 """
 _ANY_CONTRACT = "(%(contracts)s::text[] IS NULL OR o.contract_type = ANY (%(contracts)s::text[]))"
 if _ANY_CONTRACT not in HARD_FILTERS:
     raise RuntimeError("the exact plan's contract branches must replace the contract filter of HARD_FILTERS")
-HYBRID_EXACT = _EXACT_TEMPLATE.replace("{filtered}", _FILTERED.format(filters=HARD_FILTERS))
 
 
-@lru_cache(maxsize=16)
-def hybrid_exact_sql(contracts: int) -> str:
+@lru_cache(maxsize=32)
+def hybrid_exact_sql(contracts: int, by_cells: bool = True) -> str:
     """The exact plan for `contracts` wanted contract types (0: any), one index scan per type.
 
-    The covering index leads with the contract type (migration 0008): one scan per wanted type reads only that
-    type's pages of the box, where one scan with `= ANY` would read every page of the box.
+    The covering index leads with the contract type (migrations 0008–0009): one scan per wanted type reads only
+    that type's entries, where one scan with `= ANY` would read every contract's. `by_cells`: the place is read
+    by grid cells (see place_cells), otherwise by the box around the circle.
     """
+    filters = _HARD_FILTERS_BY_CELLS if by_cells else HARD_FILTERS
     if contracts == 0:
-        return HYBRID_EXACT
-    branches = [_FILTERED.format(filters=HARD_FILTERS.replace(_ANY_CONTRACT, f"o.contract_type = %(contract_{i})s"))
+        return _EXACT_TEMPLATE.replace("{filtered}", _FILTERED.format(filters=filters))
+    branches = [_FILTERED.format(filters=filters.replace(_ANY_CONTRACT, f"o.contract_type = %(contract_{i})s"))
                 for i in range(contracts)]  # fmt: skip
     return _EXACT_TEMPLATE.replace("{filtered}", "    UNION ALL".join(branches))
 
@@ -232,9 +234,9 @@ job AS MATERIALIZED (
 ),
 {_TSQUERY}
 lex AS (
-    SELECT o.id, ts_rank(o.search_tsv, tsq.q, 32) AS lexical
+    SELECT o.id, ts_rank(o.lexical_tsv, tsq.q, 32) AS lexical
     FROM offers AS o, tsq
-    WHERE o.id IN (SELECT id FROM walked UNION SELECT id FROM job) AND o.search_tsv @@ tsq.q
+    WHERE o.id IN (SELECT id FROM walked UNION SELECT id FROM job) AND o.lexical_tsv @@ tsq.q
     ORDER BY lexical DESC, o.id
     LIMIT %(depth)s
 ),
@@ -312,6 +314,7 @@ def hybrid_params(q: OfferQuery) -> dict:
         "lon": q.lon,
         "radius_m": radius_m,
         "chord_m": None if radius_m is None else chord_for_arc(radius_m),
+        "cells": None if radius_m is None else place_cells(q.lat, q.lon, radius_m),
         "contracts": contracts,
         "hours_min": f.hours_min,
         "hours_max": f.hours_max,
@@ -357,10 +360,13 @@ def hybrid_offers(conn: psycopg.Connection, q: OfferQuery) -> HybridResult:
 
 
 def _run_hybrid(conn: psycopg.Connection, plan: str, params: dict, settings: bool) -> list[dict]:
+    # Pool rows come in binary: decoding ~170 rows of 34 columns from text took ~5 ms of a ~28 ms stage 1.
     if plan == "hnsw":
         conn.execute(HNSW_SESSION_SETTINGS, {"ef_search": str(HNSW_EF_SEARCH),
                                              "scan_mem_multiplier": str(HNSW_SCAN_MEM_MULTIPLIER)})  # fmt: skip
-        return conn.execute(HYBRID_HNSW, params).fetchall()
+        return conn.execute(HYBRID_HNSW, params, binary=True).fetchall()
     if settings:
         conn.execute(EXACT_SESSION_SETTINGS)
-    return conn.execute(hybrid_exact_sql(len(params["contracts"] or ())), params).fetchall()
+    by_cells = params["cells"] is not None and len(params["cells"]) <= MAX_PLACE_CELLS
+    sql = hybrid_exact_sql(len(params["contracts"] or ()), by_cells)
+    return conn.execute(sql, params, binary=True).fetchall()

@@ -5,15 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matching.domain import OfferRecord
-from matching.geo import chord_for_arc, haversine_km
+from matching.domain import OfferRecord, Skill
+from matching.geo import EARTH_RADIUS_M, chord_for_arc, haversine_km, place_cell, place_cells
 from matching.retrieval import (
     _SEMANTIC_HNSW,
     EXACT_SESSION_SETTINGS,
     HNSW_EF_SEARCH,
     HNSW_SCAN_MEM_MULTIPLIER,
     HNSW_SESSION_SETTINGS,
-    HYBRID_EXACT,
     HardFilters,
     OfferQuery,
     hybrid_exact_sql,
@@ -119,7 +118,7 @@ def test_wanted_contract_types_are_scanned_one_by_one_with_the_same_pool(conn, r
     assert params["contracts"] == ["MIS", "CDD"]
     with conn.transaction(force_rollback=True):
         conn.execute(EXACT_SESSION_SETTINGS)
-        single_scan = conn.execute(HYBRID_EXACT, params).fetchall()
+        single_scan = conn.execute(hybrid_exact_sql(0), params).fetchall()
         conn.execute("SET LOCAL enable_seqscan = off")
         conn.execute("SET LOCAL enable_bitmapscan = off")
         plan = "\n".join(r["QUERY PLAN"] for r in conn.execute("EXPLAIN " + hybrid_exact_sql(2), params).fetchall())
@@ -137,3 +136,69 @@ def test_chord_matches_arc_for_small_and_large_distances():
     assert chord_for_arc(10_000) == pytest.approx(10_000, rel=1e-6)
     # Half the circumference: the chord is the diameter.
     assert chord_for_arc(np.pi * 6_378_168.0) == pytest.approx(2 * 6_378_168.0)
+
+
+def _point_at(lat: float, lon: float, distance_m: float, bearing: float) -> tuple[float, float]:
+    d, p1, l1 = distance_m / EARTH_RADIUS_M, np.radians(lat), np.radians(lon)
+    p2 = np.arcsin(np.sin(p1) * np.cos(d) + np.cos(p1) * np.sin(d) * np.cos(bearing))
+    l2 = l1 + np.arctan2(np.sin(bearing) * np.sin(d) * np.cos(p1), np.cos(d) - np.sin(p1) * np.sin(p2))
+    return float(np.degrees(p2)), float((np.degrees(l2) + 180) % 360 - 180)
+
+
+@pytest.mark.parametrize("radius_m", [300, 5_000, 10_000, 40_000, 150_000, 1_000_000])
+def test_place_cells_cover_every_point_of_the_circle(radius_m):
+    """Points inside the radius, its edge included, in every direction and at many latitudes, are in the cells."""
+    rng = np.random.default_rng(int(radius_m))
+    for lat, lon in [(48.8566, 2.3522), (43.2965, 5.3698), (-21.1151, 55.5364), (64.1, -21.9), (0.0, 0.0),
+                     *zip(rng.uniform(-70, 70, 30), rng.uniform(-179, 179, 30), strict=True)]:  # fmt: skip
+        cells = set(place_cells(lat, lon, radius_m))
+        for bearing in np.linspace(0, 2 * np.pi, 73):
+            for fraction in (0.0, 0.5, 0.999999):
+                assert place_cell(*_point_at(lat, lon, radius_m * fraction, bearing)) in cells
+
+
+def test_place_cells_stay_few_for_commute_radii():
+    """A commute radius reads tens to a few hundred cells, not a whole region."""
+    assert len(place_cells(48.8566, 2.3522, 10_000)) <= 40
+    assert len(place_cells(48.8566, 2.3522, 40_000)) <= 320
+
+
+def test_place_cell_is_the_same_in_python_and_postgresql(conn):
+    """geo.place_cell and the SQL function of the generated column give the same cell, boundaries included."""
+    rng = np.random.default_rng(11)
+    points = [(0.05, 0.05), (-0.05, -0.05), (48.85, 2.35), (90.0, 180.0), (-90.0, -180.0),
+              *zip(rng.uniform(-90, 90, 200), rng.uniform(-180, 180, 200), strict=True)]  # fmt: skip
+    rows = conn.execute("SELECT maillage_place_cell(lat, lon) AS cell FROM unnest(%s::float8[], %s::float8[]) "
+                        "WITH ORDINALITY AS p(lat, lon, n) ORDER BY n",
+                        ([float(p[0]) for p in points], [float(p[1]) for p in points])).fetchall()  # fmt: skip
+    assert [r["cell"] for r in rows] == [place_cell(float(lat), float(lon)) for lat, lon in points]
+
+
+def test_reading_cells_gives_the_pool_of_reading_the_box(conn, random_offers):
+    """The exact plan by grid cells returns the rows and ranks of the same plan reading the box around the circle."""
+    rng = np.random.default_rng(5)
+    for radius_km in (3, 12, 40):
+        q = OfferQuery(embedding=_unit(rng, 1)[0], lat=PARIS[0] + 0.1, lon=PARIS[1] - 0.2, radius_km=radius_km,
+                       lexical_terms="offre | texte")  # fmt: skip
+        params = hybrid_params(q)
+        with conn.transaction(force_rollback=True):
+            conn.execute(EXACT_SESSION_SETTINGS)
+            by_cells = conn.execute(hybrid_exact_sql(0, True), params).fetchall()
+            by_box = conn.execute(hybrid_exact_sql(0, False), params).fetchall()
+            plan = "\n".join(r["QUERY PLAN"] for r in conn.execute("EXPLAIN " + hybrid_exact_sql(0), params))
+        assert by_cells and sorted(by_cells, key=lambda r: r["id"]) == sorted(by_box, key=lambda r: r["id"])
+        assert "place_cell = ANY" in plan, plan
+
+
+def test_a_long_offer_fits_the_covering_index(conn):
+    """The capped title and skill words keep the index entry of a verbose offer below the B-tree's limit."""
+    ensure_source(conn, "demo", "demo", "Démo")
+    words = " ".join(f"competence{i} technique{i} specialisee{i}" for i in range(400))
+    offer = OfferRecord(source_id="demo", external_id="long", title=words[:500], description=words,
+                        contract_type="CDI", lat=PARIS[0], lon=PARIS[1],
+                        skills=tuple(Skill(label=words[i : i + 80]) for i in range(0, 8000, 80)))  # fmt: skip
+    offer_id = upsert_offer(conn, offer, None).offer_id
+    conn.execute("UPDATE offers SET embedding = %s, embedding_model = 'test' WHERE id = %s",
+                 (_unit(np.random.default_rng(1), 1)[0], offer_id))  # fmt: skip
+    conn.commit()
+    assert conn.execute("SELECT lexical_tsv IS NOT NULL AS ok FROM offers WHERE id = %s", (offer_id,)).fetchone()["ok"]

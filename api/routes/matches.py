@@ -14,6 +14,7 @@ from api.schemas import EmployerPublic
 from api.schemas_matches import (
     CandidateMatchesPublic,
     CandidateMatchPublic,
+    CriterionPublic,
     ExplanationPublic,
     FairnessReportPublic,
     OfferMatchesPublic,
@@ -44,7 +45,8 @@ Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rang de départ 
 def _explanation(explanation: Explanation) -> ExplanationPublic:
     return ExplanationPublic(
         summary=explanation.summary,
-        criteria=[asdict(c) for c in explanation.criteria],
+        criteria=[CriterionPublic(code=c.code, label=c.label, status=c.status, detail=c.detail)
+                  for c in explanation.criteria],
         model_version=explanation.model_version,
     )
 

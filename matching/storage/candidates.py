@@ -242,13 +242,17 @@ class CandidateAccessor:
         return row
 
     def get_many(self, candidate_ids: list[uuid.UUID], purpose: str = "read") -> dict[uuid.UUID, dict[str, Any]]:
-        """Read several candidates of the scope in one query, auditing each; ids out of scope are left out."""
+        """Read several candidates of the scope in one query, auditing each; ids out of scope are left out.
+
+        Rows come in PostgreSQL's binary format: a profile vector read as text costs ~0.1 ms to parse, a tenth of a
+        ranking request for 40 candidates. The place column `pt` (cube, no Python type) is then raw bytes.
+        """
         if not candidate_ids:
             return {}
         rows = self.conn.execute(SELECT_CANDIDATES_IN_SCOPE_AUDITED, {
             "ids": list(candidate_ids), "structure_id": self.structure_id, "actor_kind": self.actor.kind,
             "actor_id": self.actor.id, "action": purpose, "request_id": self.actor.request_id,
-        }).fetchall()  # fmt: skip
+        }, binary=True).fetchall()  # fmt: skip
         return {row["id"]: row for row in rows}
 
     def update(self, candidate_id: uuid.UUID, changes: dict[str, Any]) -> dict[str, Any]:

@@ -55,6 +55,10 @@ CREATE TYPE public.procrastinate_job_to_defer_v1 AS (
 	scheduled_at timestamp with time zone
 );
 
+CREATE FUNCTION public.maillage_place_cell(lat double precision, lon double precision) RETURNS integer
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN ((((floor((lat * (20)::double precision)) + (1800)::double precision) * (8000)::double precision) + (floor((lon * (20)::double precision)) + (4000)::double precision)))::integer;
+
 CREATE FUNCTION public.maillage_unaccent(text) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     RETURN public.unaccent('public.unaccent'::regdictionary, $1);
@@ -891,6 +895,8 @@ CREATE TABLE public.offers (
     duplicate_reason text,
     search_tsv tsvector GENERATED ALWAYS AS (((setweight(to_tsvector('french'::regconfig, public.maillage_unaccent(((title || ' '::text) || COALESCE(appellation_label, ''::text)))), 'A'::"char") || setweight(to_tsvector('french'::regconfig, public.maillage_unaccent((jsonb_path_query_array(skills, '$[*]."label"'::jsonpath))::text)), 'B'::"char")) || setweight(to_tsvector('french'::regconfig, public.maillage_unaccent("left"(description, 3000))), 'C'::"char"))) STORED,
     embedding_half public.halfvec(384) GENERATED ALWAYS AS ((embedding)::public.halfvec(384)) STORED,
+    place_cell integer GENERATED ALWAYS AS (public.maillage_place_cell(lat, lon)) STORED,
+    lexical_tsv tsvector GENERATED ALWAYS AS ((setweight(to_tsvector('french'::regconfig, public.maillage_unaccent("left"(((title || ' '::text) || COALESCE(appellation_label, ''::text)), 200))), 'A'::"char") || setweight(to_tsvector('french'::regconfig, public.maillage_unaccent("left"((jsonb_path_query_array(skills, '$[*]."label"'::jsonpath))::text, 600))), 'B'::"char"))) STORED,
     CONSTRAINT offers_check CHECK (((lat IS NULL) = (lon IS NULL))),
     CONSTRAINT offers_check1 CHECK (((status <> 'duplicate'::text) OR (duplicate_of IS NOT NULL))),
     CONSTRAINT offers_contract_duration_months_check CHECK ((contract_duration_months >= (0)::double precision)),
@@ -1440,7 +1446,7 @@ CREATE INDEX offers_expiry_active_idx ON public.offers USING btree (expires_at) 
 
 CREATE INDEX offers_pt_active_idx ON public.offers USING gist (pt) WHERE (status = 'active'::text);
 
-CREATE INDEX offers_retrieval_cover_idx ON public.offers USING gist (contract_type, pt) INCLUDE (id, hours_per_week, part_time, licences, source_id, rome_code, embedding_half) WHERE ((status = 'active'::text) AND (embedding IS NOT NULL));
+CREATE INDEX offers_retrieval_cover_idx ON public.offers USING btree (contract_type, place_cell) INCLUDE (id, pt, hours_per_week, part_time, licences, source_id, rome_code, embedding_half, lexical_tsv) WHERE ((status = 'active'::text) AND (embedding IS NOT NULL));
 
 CREATE INDEX offers_rome_active_idx ON public.offers USING btree (rome_code) WHERE (status = 'active'::text);
 
