@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -50,6 +51,10 @@ def create_app(
         elif load_model:
             resources.embedder = load_embedder(settings)
         app.state.resources = resources
+        # The embedding model and the libraries leave ~500k objects that every full collection would walk
+        # (~230 ms with the GIL held, measured): freezing them keeps those pauses out of request latency.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

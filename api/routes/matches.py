@@ -10,15 +10,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, status
 
 from api.deps import Conn, EmbedderDep, SettingsDep
-from api.schemas import EmployerPublic
 from api.schemas_matches import (
     CandidateMatchesPublic,
-    CandidateMatchPublic,
-    CriterionPublic,
-    ExplanationPublic,
     FairnessReportPublic,
     OfferMatchesPublic,
-    OfferMatchPublic,
 )
 from api.security import AuthFirstRoute, CurrentAdviser, ScopedCandidates
 from matching.domain import CONTRACT_TYPES
@@ -42,13 +37,14 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Nombre de résulta
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rang de départ (pagination)")]
 
 
-def _explanation(explanation: Explanation) -> ExplanationPublic:
-    return ExplanationPublic(
-        summary=explanation.summary,
-        criteria=[CriterionPublic(code=c.code, label=c.label, status=c.status, detail=c.detail)
-                  for c in explanation.criteria],
-        model_version=explanation.model_version,
-    )
+def _explanation(explanation: Explanation) -> dict:
+    # Plain data validated once with the whole response (pydantic-core), not one model per criterion.
+    return {
+        "summary": explanation.summary,
+        "criteria": [{"code": c.code, "label": c.label, "status": c.status, "detail": c.detail}
+                     for c in explanation.criteria],
+        "model_version": explanation.model_version,
+    }
 
 
 @router.get(
@@ -78,26 +74,26 @@ def candidate_matches(
         )  # fmt: skip
     except MissingLocation as exc:
         raise HTTPException(422, f"Localisation impossible : {exc}") from None
-    return CandidateMatchesPublic(
-        request_id=result.request_id, candidate_id=candidate_id, radius_km=result.radius_km,
-        model=result.model_version, total=result.total, limit=limit, offset=offset,
-        matches=[
-            OfferMatchPublic(
-                match_id=m.match_id, rank=m.rank, score=round(m.score, 4), offer_id=o["id"], title=o["title"],
-                rome_code=o["rome_code"], appellation_label=o["appellation_label"],
-                contract_type=o["contract_type"], hours_per_week=o["hours_per_week"],
-                commune_insee=o["commune_insee"], workplace_label=o["workplace_label"],
-                workplace_qpv_code=o["qpv_code"],
-                distance_km=None if o["distance_km"] is None else round(o["distance_km"], 2),
-                similarity=round(o["similarity"], 4),
-                employer=EmployerPublic(name=o["company_name"], lee_member=o["lee_member"], eq2030=o["eq2030"],
-                                        qpv_clause=o["qpv_clause"]),
-                explanation=_explanation(m.explanation),
-            )
+    return CandidateMatchesPublic.model_validate({
+        "request_id": result.request_id, "candidate_id": candidate_id, "radius_km": result.radius_km,
+        "model": result.model_version, "total": result.total, "limit": limit, "offset": offset,
+        "matches": [
+            {
+                "match_id": m.match_id, "rank": m.rank, "score": round(m.score, 4), "offer_id": o["id"],
+                "title": o["title"], "rome_code": o["rome_code"], "appellation_label": o["appellation_label"],
+                "contract_type": o["contract_type"], "hours_per_week": o["hours_per_week"],
+                "commune_insee": o["commune_insee"], "workplace_label": o["workplace_label"],
+                "workplace_qpv_code": o["qpv_code"],
+                "distance_km": None if o["distance_km"] is None else round(o["distance_km"], 2),
+                "similarity": round(o["similarity"], 4),
+                "employer": {"name": o["company_name"], "lee_member": o["lee_member"], "eq2030": o["eq2030"],
+                             "qpv_clause": o["qpv_clause"]},
+                "explanation": _explanation(m.explanation),
+            }
             for m in result.matches
             for o in (m.row,)
         ],
-    )  # fmt: skip
+    })  # fmt: skip
 
 
 @router.get(
@@ -117,20 +113,20 @@ def offer_matches(
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Offre introuvable ou inactive.") from None
     except MissingLocation as exc:
         raise HTTPException(422, f"Localisation impossible : {exc}") from None
-    return OfferMatchesPublic(
-        request_id=result.request_id, offer_id=offer_id, model=result.model_version, total=result.total,
-        limit=limit, offset=offset,
-        matches=[
-            CandidateMatchPublic(
-                match_id=m.match_id, rank=m.rank, score=round(m.score, 4), candidate_id=m.row["id"],
-                reference=m.row["reference"], commune_insee=m.row["commune_insee"],
-                target_rome_codes=[c.strip() for c in m.row["target_rome_codes"]],
-                distance_km=round(m.row["distance_km"], 2), similarity=round(m.row["similarity"], 4),
-                explanation=_explanation(m.explanation),
-            )
+    return OfferMatchesPublic.model_validate({
+        "request_id": result.request_id, "offer_id": offer_id, "model": result.model_version, "total": result.total,
+        "limit": limit, "offset": offset,
+        "matches": [
+            {
+                "match_id": m.match_id, "rank": m.rank, "score": round(m.score, 4), "candidate_id": m.row["id"],
+                "reference": m.row["reference"], "commune_insee": m.row["commune_insee"],
+                "target_rome_codes": [c.strip() for c in m.row["target_rome_codes"]],
+                "distance_km": round(m.row["distance_km"], 2), "similarity": round(m.row["similarity"], 4),
+                "explanation": _explanation(m.explanation),
+            }
             for m in result.matches
         ],
-    )  # fmt: skip
+    })  # fmt: skip
 
 
 def fairness_report_route(conn, days: int) -> FairnessReportPublic:
