@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -342,10 +342,10 @@ def candidates_for_offer(
     offer_code = (offer["rome_code"] or "").strip()
     pairs, rows = [], []
     candidates = accessor.get_many([hit["id"] for hit in reach], purpose="match")
+    offer_facts = OfferFacts.from_row({**offer, "lexical": None})
     for hit in reach:
         candidate = candidates[hit["id"]]
-        facts = OfferFacts.from_row({**offer, "similarity": hit["similarity"], "distance_km": hit["distance_km"],
-                                     "lexical": None})  # fmt: skip
+        facts = replace(offer_facts, similarity=hit["similarity"], distance_km=hit["distance_km"])
         profile = CandidateProfile.from_row(candidate)
         # The offer's code is a mobility target of the candidate when one of their codes leads to it.
         leads_to_offer = set(profile.target_rome_codes) & set(offer["mobility_from"])
