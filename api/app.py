@@ -59,6 +59,7 @@ def create_app(
             yield
         finally:
             pool.close()
+            gc.unfreeze()  # an application built again in the same process (tests) starts from a clean slate
 
     app = FastAPI(title="Maillage", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.add_exception_handler(RequestValidationError, validation_exception_handler)

@@ -58,8 +58,8 @@ RERANK_MARGIN = 20
 # The dense plan's walk returns this many times the channel depth: the re-ranking puts the relaxed order of
 # the walk right, and the lexical channel ranks that set (see HYBRID_HNSW).
 HNSW_POOL_FACTOR = 3
-# Up to this many active offers in the search box, one index-only scan of the covering GiST index serves the
-# three channels exactly; beyond it the HNSW plan runs (the count itself stops at the threshold).
+# Up to this many active offers in the search box, index-only scans of the covering B-tree serve the three
+# channels exactly; beyond it the HNSW plan runs (the count itself stops at the threshold).
 EXACT_MAX_IN_BOX = 40000
 FULL_TIME_HOURS = 35
 LEXICAL_MAX_TERMS = 10
@@ -157,7 +157,7 @@ LEFT JOIN companies AS c ON c.id = o.company_id
 """
 _TSQUERY = "tsq AS MATERIALIZED (SELECT to_tsquery('french'::regconfig, maillage_unaccent(%(lexical)s)) AS q),"
 
-# Up to `EXACT_MAX_IN_BOX` offers around the place: index-only scans of the covering GiST index (one per wanted
+# Up to `EXACT_MAX_IN_BOX` offers around the place: index-only scans of the covering B-tree (one per wanted
 # contract type, see hybrid_exact_sql) read them with their half-precision vectors and their title and skill words
 # (`lexical_tsv`, migration 0009). The semantic channel re-ranks its best with the full vectors; the job channel
 # ranks the same set; the lexical channel ranks every filtered offer whose words match, from the index entry.
