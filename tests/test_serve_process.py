@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -65,3 +66,4 @@ def test_serve_starts_embedded_database_and_stops_it_on_sigterm(settings):
         process.stdout.close()
         for proc in _postgres_processes(home / "pgdata"):
             proc.kill()
+        shutil.rmtree(home, ignore_errors=True)
