@@ -14,7 +14,7 @@ from ingestion.fetch import Fetcher
 from ingestion.normalise import DEFAULT_TTL_DAYS
 from ingestion.pipeline import IngestionReport, ingest_records
 from ingestion.rome_prediction import RomeIndex
-from matching.storage.offers import expire_offers, unpublish_missing
+from matching.storage.offers import expire_offers, prune_exposure, unpublish_missing
 
 # Advisory-lock class shared by every Maillage process: one run per source at a time.
 SOURCE_LOCK_CLASS = 72_361
@@ -128,7 +128,8 @@ def run_source(
 
 
 def sweep_expired(conn: psycopg.Connection, now: datetime | None = None) -> int:
-    """Expire every offer past its date (with history) and commit; return how many."""
+    """Expire every offer past its date (with history), prune stale exposure rows, commit; return how many expired."""
     count = expire_offers(conn, now or datetime.now(UTC))
+    prune_exposure(conn)
     conn.commit()
     return count

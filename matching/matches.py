@@ -47,9 +47,8 @@ OFFER_FOR_MATCHING = """
 SELECT o.*, COALESCE(o.source_created_at, o.created_at) AS published_at,
        c.name AS company_name, COALESCE(c.lee_member, false) AS lee_member,
        COALESCE(c.eq2030, false) AS eq2030, COALESCE(c.qpv_clause, false) AS qpv_clause,
-       (SELECT count(DISTINCT mi.candidate_key) FROM match_items AS mi
-        JOIN match_requests AS mr ON mr.id = mi.request_id
-        WHERE mi.offer_id = o.id AND mr.served_at > now() - interval '30 days') AS recent_proposals,
+       (SELECT count(*) FROM offer_exposure AS e
+        WHERE e.offer_id = o.id AND e.last_served_at > now() - interval '30 days') AS recent_proposals,
        ARRAY(SELECT m.code_rome::text FROM rome_mobilites AS m WHERE m.code_rome_cible = o.rome_code) AS mobility_from
 FROM offers AS o LEFT JOIN companies AS c ON c.id = o.company_id
 WHERE o.id = %(id)s

@@ -146,10 +146,9 @@ SELECT o.id, o.company_id, o.title, o.rome_code, o.appellation_label, o.contract
        1 - (o.embedding <=> %(query)s) AS similarity,
        CASE WHEN o.search_tsv @@ tsq.q THEN ts_rank_cd(o.search_tsv, tsq.q, 32) ELSE 0 END AS lexical,
        {_ARC_KM.format(pt="o.pt")} AS distance_km,
-       (SELECT count(DISTINCT mi.candidate_key) FROM match_items AS mi
-        JOIN match_requests AS mr ON mr.id = mi.request_id
-        WHERE mi.offer_id = o.id AND mr.served_at > now() - interval '30 days'
-          AND mi.candidate_key IS DISTINCT FROM %(own_key)s) AS recent_proposals
+       (SELECT count(*) FROM offer_exposure AS e
+        WHERE e.offer_id = o.id AND e.last_served_at > now() - interval '30 days'
+          AND e.candidate_key IS DISTINCT FROM %(own_key)s) AS recent_proposals
 FROM pool AS p
 JOIN offers AS o ON o.id = p.id
 CROSS JOIN tsq

@@ -8,11 +8,18 @@ import numpy as np
 import pytest
 
 from matching.geo import haversine_km
-from matching.matches import OfferNotFound, apply_exposure_cap, candidates_for_offer, offers_for_candidate
+from matching.matches import (
+    OFFER_FOR_MATCHING,
+    OfferNotFound,
+    apply_exposure_cap,
+    candidates_for_offer,
+    offers_for_candidate,
+)
 from matching.retrieval import HardFilters, OfferQuery, hybrid_offers, lexical_query, reciprocal_rank_fusion
 from matching.scoring import V0_VERSION, LinearModel, load_active_model, register_model
 from matching.storage.audit import SYSTEM_ACTOR
 from matching.storage.candidates import CandidateAccessor
+from matching.storage.offers import prune_exposure
 
 PARIS = (48.8566, 2.3522)
 
@@ -102,6 +109,24 @@ def test_congestion_lowers_an_offer_proposed_to_many(conn, embedder, demo_databa
     assert moved.score < top.score
     assert moved.features["congestion"] > 0.9
     assert any(c.code == "sollicitation" and c.status == "not_met" for c in moved.explanation.criteria)
+
+
+def test_exposure_counts_the_distinct_candidates_of_the_last_30_days(conn, demo_database):
+    """Congestion reads the exposure table the match log maintains: one per candidate, within the window."""
+    offer_id = conn.execute("SELECT id FROM offers WHERE status = 'active' ORDER BY id LIMIT 1").fetchone()["id"]
+    request = conn.execute("INSERT INTO match_requests (direction, model_version) VALUES "
+                           "('offers_for_candidate', 'test') RETURNING id").fetchone()["id"]  # fmt: skip
+    insert = "INSERT INTO match_items (request_id, candidate_key, offer_id, rank, score) VALUES (%s, %s, %s, 1, 1)"
+    for key in ("a", "a", "b"):
+        conn.execute(insert, (request, key, offer_id))
+    # One statement serving the same pair twice, and a pair served long ago.
+    conn.execute("INSERT INTO match_items (request_id, candidate_key, offer_id, rank, score) "
+                 "SELECT %s, k, %s, 1, 1 FROM unnest(ARRAY['c', 'c', 'd']) AS k", (request, offer_id))  # fmt: skip
+    conn.execute("UPDATE offer_exposure SET last_served_at = now() - interval '31 days' WHERE candidate_key = 'd'")
+    assert conn.execute(OFFER_FOR_MATCHING, {"id": offer_id}).fetchone()["recent_proposals"] == 3
+    assert prune_exposure(conn) == 1
+    left = conn.execute("SELECT count(*) AS n FROM offer_exposure WHERE offer_id = %s", (offer_id,)).fetchone()
+    assert left["n"] == 3
 
 
 def test_candidates_for_offer_stay_in_the_callers_structure(conn, demo_database):

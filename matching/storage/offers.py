@@ -223,6 +223,16 @@ def unpublish_missing(conn: psycopg.Connection, source_id: str, run_id: int) -> 
     return len(conn.execute(UNPUBLISH_MISSING_FROM_SNAPSHOT, {"source_id": source_id, "run_id": run_id}).fetchall())
 
 
+# Congestion counts the candidates an offer was proposed to within 30 days (matching/retrieval.py): older
+# exposure rows are never read.
+PRUNE_EXPOSURE = "DELETE FROM offer_exposure WHERE last_served_at <= now() - interval '30 days'"
+
+
+def prune_exposure(conn: psycopg.Connection) -> int:
+    """Drop the offer exposure rows past the congestion window; return how many."""
+    return conn.execute(PRUNE_EXPOSURE).rowcount
+
+
 def expire_offers(conn: psycopg.Connection, now) -> int:
     """Close every offer past its expiry date, with history; return how many."""
     return len(conn.execute(EXPIRE_OFFERS, {"now": now}).fetchall())

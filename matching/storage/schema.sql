@@ -59,6 +59,17 @@ CREATE FUNCTION public.maillage_place_cell(lat double precision, lon double prec
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     RETURN ((((floor((lat * (20)::double precision)) + (1800)::double precision) * (8000)::double precision) + (floor((lon * (20)::double precision)) + (4000)::double precision)))::integer;
 
+CREATE FUNCTION public.maillage_record_exposure() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO offer_exposure (offer_id, candidate_key, last_served_at)
+    SELECT DISTINCT offer_id, candidate_key, now() FROM new_items
+    ON CONFLICT (offer_id, candidate_key) DO UPDATE SET last_served_at = excluded.last_served_at;
+    RETURN NULL;
+END;
+$$;
+
 CREATE FUNCTION public.maillage_unaccent(text) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     RETURN public.unaccent('public.unaccent'::regdictionary, $1);
@@ -821,6 +832,12 @@ ALTER TABLE public.models ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE public.offer_exposure (
+    offer_id bigint NOT NULL,
+    candidate_key text NOT NULL,
+    last_served_at timestamp with time zone NOT NULL
+);
+
 CREATE TABLE public.offer_status_history (
     id bigint NOT NULL,
     offer_id bigint NOT NULL,
@@ -1292,6 +1309,9 @@ ALTER TABLE ONLY public.models
 ALTER TABLE ONLY public.models
     ADD CONSTRAINT models_version_key UNIQUE (version);
 
+ALTER TABLE ONLY public.offer_exposure
+    ADD CONSTRAINT offer_exposure_pkey PRIMARY KEY (offer_id, candidate_key);
+
 ALTER TABLE ONLY public.offer_status_history
     ADD CONSTRAINT offer_status_history_pkey PRIMARY KEY (id);
 
@@ -1430,6 +1450,8 @@ CREATE INDEX model_events_version_idx ON public.model_events USING btree (versio
 
 CREATE UNIQUE INDEX models_single_champion_idx ON public.models USING btree (status) WHERE (status = 'champion'::text);
 
+CREATE INDEX offer_exposure_recent_idx ON public.offer_exposure USING btree (offer_id, last_served_at) INCLUDE (candidate_key);
+
 CREATE INDEX offer_status_history_offer_idx ON public.offer_status_history USING btree (offer_id, changed_at);
 
 CREATE INDEX offers_api_company_idx ON public.offers USING btree (company_id, id) WHERE (source_id = 'api'::text);
@@ -1493,6 +1515,8 @@ CREATE INDEX rome_fiches_label_trgm_idx ON public.rome_fiches USING gin (label_s
 CREATE INDEX rome_mobilites_order_idx ON public.rome_mobilites USING btree (code_rome, ordre);
 
 CREATE INDEX rome_predictions_offer_idx ON public.rome_predictions USING btree (offer_id, created_at DESC);
+
+CREATE TRIGGER match_items_exposure AFTER INSERT ON public.match_items REFERENCING NEW TABLE AS new_items FOR EACH STATEMENT EXECUTE FUNCTION public.maillage_record_exposure();
 
 CREATE TRIGGER procrastinate_jobs_notify_queue_job_aborted_v1 AFTER UPDATE OF abort_requested ON public.procrastinate_jobs FOR EACH ROW WHEN (((old.abort_requested = false) AND (new.abort_requested = true) AND (new.status = 'doing'::public.procrastinate_job_status))) EXECUTE FUNCTION public.procrastinate_notify_queue_abort_job_v1();
 
@@ -1579,6 +1603,9 @@ ALTER TABLE ONLY public.model_events
 
 ALTER TABLE ONLY public.model_events
     ADD CONSTRAINT model_events_version_fkey FOREIGN KEY (version) REFERENCES public.models(version);
+
+ALTER TABLE ONLY public.offer_exposure
+    ADD CONSTRAINT offer_exposure_offer_id_fkey FOREIGN KEY (offer_id) REFERENCES public.offers(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.offer_status_history
     ADD CONSTRAINT offer_status_history_offer_id_fkey FOREIGN KEY (offer_id) REFERENCES public.offers(id) ON DELETE CASCADE;
