@@ -86,6 +86,8 @@ def test_erasure_leaves_no_row_anywhere_and_keeps_training_data_anonymised(world
     item = conn.execute("SELECT candidate_id, candidate_key, features FROM match_items").fetchone()
     assert item["candidate_id"] is None and item["candidate_key"] == erased.json()["pseudonym"]
     assert item["features"] == {"distance_km": 3.2}  # what training needs survives, anonymised
+    exposure = conn.execute("SELECT candidate_key FROM offer_exposure").fetchall()
+    assert [e["candidate_key"] for e in exposure] == [erased.json()["pseudonym"]]  # congestion survives, anonymised
     assert conn.execute("SELECT comment FROM feedback").fetchone()["comment"] is None
     assert conn.execute("SELECT reason FROM candidate_erasures").fetchone()["reason"] == "request"
     assert client.get(f"/v1/candidates/{candidate_id}", headers=world.headers["adviser_a"]).status_code == 404

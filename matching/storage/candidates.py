@@ -114,6 +114,16 @@ WHERE object_kind = 'candidate' AND object_id = %(id_text)s ORDER BY at, id
 
 # Erasure keeps what training needs under a pseudonym, and nothing that points back to the person.
 ERASE_STATEMENTS = (
+    # The exposure rows of the candidate's served items take the pseudonym too (before the items change key).
+    """WITH old AS (
+           DELETE FROM offer_exposure
+           WHERE candidate_key IN (SELECT candidate_key FROM match_items WHERE candidate_id = %(id)s)
+             AND candidate_key <> %(key)s
+           RETURNING offer_id, last_served_at)
+       INSERT INTO offer_exposure (offer_id, candidate_key, last_served_at)
+       SELECT offer_id, %(key)s, max(last_served_at) FROM old GROUP BY offer_id
+       ON CONFLICT (offer_id, candidate_key)
+       DO UPDATE SET last_served_at = greatest(offer_exposure.last_served_at, excluded.last_served_at)""",
     "UPDATE match_items SET candidate_key = %(key)s WHERE candidate_id = %(id)s",
     """UPDATE feedback SET comment = NULL
        WHERE match_item_id IN (SELECT id FROM match_items WHERE candidate_id = %(id)s)""",
