@@ -265,8 +265,7 @@ def by_density(passing: list[int], series: dict[str, list[float]]) -> None:
             continue
         label = f"{low:,}–{high:,}" if high is not None else f"> {low - 1:,}"
         figures = "  ".join(
-            f"{name} p50 {np.percentile([lat[i] for i in picked], 50) * 1000:6.1f} "
-            f"p95 {np.percentile([lat[i] for i in picked], 95) * 1000:6.1f} ms"
+            "{} p50 {:6.1f} p95 {:6.1f} ms".format(name, *np.percentile([lat[i] for i in picked], [50, 95]) * 1000)
             for name, lat in series.items()
         )
         print(f"  passing offers {label:>12} ({len(picked):3d} requests)  {figures}")

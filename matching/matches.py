@@ -206,11 +206,10 @@ def _log(
 
 @dataclass(frozen=True, slots=True)
 class CandidateSearch:
-    """A candidate's stage-1 query and what stage 2 reuses: the profile and the contracts asked."""
+    """A candidate's stage-1 query and the profile stage 2 reads."""
 
     query: OfferQuery
     profile: CandidateProfile
-    contracts: tuple[str, ...] | None
 
 
 def candidate_search(
@@ -252,7 +251,7 @@ def candidate_search(
         depth=depth,
         own_key=candidate_key(candidate["id"]),
     )
-    return CandidateSearch(query, profile, wanted)
+    return CandidateSearch(query, profile)
 
 
 def offers_for_candidate(
@@ -281,7 +280,8 @@ def offers_for_candidate(
     search = candidate_search(conn, candidate, radius_km=radius_km, default_radius_km=default_radius_km,
                               contracts=contracts, whole_country=whole_country, sources=sources,
                               depth=max(CHANNEL_DEPTH, offset + limit))  # fmt: skip
-    query, profile, radius, wanted = search.query, search.profile, search.query.radius_km, search.contracts
+    query, profile = search.query, search.profile
+    radius, wanted = query.radius_km, query.filters.contracts
     pool = hybrid_offers(conn, query)
     model = model or load_active_model(conn)
     mobility = frozenset(query.mobility_codes)

@@ -123,8 +123,12 @@ def test_exposure_counts_the_distinct_candidates_of_the_last_30_days(conn, demo_
     conn.execute("INSERT INTO match_items (request_id, candidate_key, offer_id, rank, score) "
                  "SELECT %s, k, %s, 1, 1 FROM unnest(ARRAY['c', 'c', 'd']) AS k", (request, offer_id))  # fmt: skip
     conn.execute("UPDATE offer_exposure SET last_served_at = now() - interval '31 days' WHERE candidate_key = 'd'")
+    # A list logged after the fact keeps its request's date.
+    old = conn.execute("INSERT INTO match_requests (direction, model_version, served_at) VALUES "
+                       "('offers_for_candidate', 'test', now() - interval '40 days') RETURNING id").fetchone()["id"]
+    conn.execute(insert, (old, "e", offer_id))
     assert conn.execute(OFFER_FOR_MATCHING, {"id": offer_id}).fetchone()["recent_proposals"] == 3
-    assert prune_exposure(conn) == 1
+    assert prune_exposure(conn) == 2
     left = conn.execute("SELECT count(*) AS n FROM offer_exposure WHERE offer_id = %s", (offer_id,)).fetchone()
     assert left["n"] == 3
 

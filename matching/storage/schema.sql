@@ -63,9 +63,13 @@ CREATE FUNCTION public.maillage_record_exposure() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
+    -- The serving date is the request's (logs written after the fact, such as synthetic feedback, keep theirs).
     INSERT INTO offer_exposure (offer_id, candidate_key, last_served_at)
-    SELECT DISTINCT offer_id, candidate_key, now() FROM new_items
-    ON CONFLICT (offer_id, candidate_key) DO UPDATE SET last_served_at = excluded.last_served_at;
+    SELECT n.offer_id, n.candidate_key, max(r.served_at)
+    FROM new_items AS n JOIN match_requests AS r ON r.id = n.request_id
+    GROUP BY n.offer_id, n.candidate_key
+    ON CONFLICT (offer_id, candidate_key)
+    DO UPDATE SET last_served_at = greatest(offer_exposure.last_served_at, excluded.last_served_at);
     RETURN NULL;
 END;
 $$;
