@@ -40,6 +40,7 @@ from matching.retrieval import OfferQuery, hybrid_offers, hybrid_params
 from matching.storage.advisers import upsert_adviser
 from matching.storage.database import connect
 from matching.storage.migrator import upgrade
+from matching.storage.offers import refresh_place_counts
 from matching.storage.server import start_embedded_server
 
 # Large cities (INSEE) with a rough weight: where offers and candidates cluster.
@@ -324,7 +325,10 @@ def build(conn: psycopg.Connection, settings: Settings, embedder, n_offers: int,
         size = conn.execute("SELECT pg_size_pretty(pg_relation_size(%s::regclass)) AS s",
                             (name.split()[0],)).fetchone()["s"]  # fmt: skip
         print(f"index {name}: built in {time.perf_counter() - started:.1f} s, {size}")
+    started = time.perf_counter()
+    refresh_place_counts(conn)
     conn.commit()
+    print(f"offer counts per place cell refreshed in {time.perf_counter() - started:.2f} s")
     conn.autocommit = True
     conn.execute("VACUUM ANALYZE offers")
     conn.execute("ANALYZE candidates")

@@ -14,7 +14,7 @@ from ingestion.fetch import Fetcher
 from ingestion.normalise import DEFAULT_TTL_DAYS
 from ingestion.pipeline import IngestionReport, ingest_records
 from ingestion.rome_prediction import RomeIndex
-from matching.storage.offers import expire_offers, prune_exposure, unpublish_missing
+from matching.storage.offers import expire_offers, prune_exposure, refresh_place_counts, unpublish_missing
 
 # Advisory-lock class shared by every Maillage process: one run per source at a time.
 SOURCE_LOCK_CLASS = 72_361
@@ -104,6 +104,7 @@ def run_source(
                 progress(done, page.total)
         report.unpublished = unpublish_missing(conn, source_id, run_id) if snapshot else 0
         conn.execute(FORGET_SEEN, {"id": run_id})
+        refresh_place_counts(conn)
         conn.execute(
             FINISH_RUN, {"id": run_id, "status": "succeeded", "unpublished": report.unpublished, "error": None}
         )
@@ -128,8 +129,9 @@ def run_source(
 
 
 def sweep_expired(conn: psycopg.Connection, now: datetime | None = None) -> int:
-    """Expire every offer past its date (with history), prune stale exposure rows, commit; return how many expired."""
+    """Expire offers past their date (with history), prune old exposure, recount per place; return the expired."""
     count = expire_offers(conn, now or datetime.now(UTC))
     prune_exposure(conn)
+    refresh_place_counts(conn)
     conn.commit()
     return count

@@ -114,6 +114,18 @@ def embed_pending(timestamp: int) -> int:
         return embed_pending_offers(conn, _embedder()) + embed_pending_candidates(conn, _embedder())
 
 
+@tasks.periodic(cron="3-59/10 * * * *", periodic_id="place_counts")
+@tasks.task(name="refresh_place_counts", queue="ingestion")
+def refresh_place_counts(timestamp: int) -> None:
+    """Recount the active offers per place cell, those posted through the API included (retrieval plan choice)."""
+    from matching.storage.database import connect
+    from matching.storage.offers import refresh_place_counts as refresh
+
+    with connect(_database_url(get_settings())) as conn:
+        refresh(conn)
+        conn.commit()
+
+
 def create_app(conninfo: str) -> procrastinate.App:
     """The procrastinate app on Maillage's database, with the ingestion tasks."""
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo))

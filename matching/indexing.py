@@ -10,7 +10,7 @@ import psycopg
 
 from matching.domain import candidate_embedding_text, content_hash_of_text, offer_embedding_text
 from matching.storage.candidates import CANDIDATES_NEEDING_EMBEDDING, SET_CANDIDATE_EMBEDDING
-from matching.storage.offers import OFFERS_NEEDING_EMBEDDING, SET_OFFER_EMBEDDING
+from matching.storage.offers import OFFERS_NEEDING_EMBEDDING, SET_OFFER_EMBEDDING, refresh_place_counts
 
 # Called with (items done so far, total items).
 Progress = Callable[[int, int], None]
@@ -56,15 +56,19 @@ def _store(
 def embed_pending_offers(
     conn: psycopg.Connection, encoder: TextEncoder, batch_size: int = 64, progress: Progress | None = None
 ) -> int:
-    """Embed every active offer without a vector of the encoder's model; return how many."""
+    """Embed every active offer without a vector of the encoder's model, recount per place; return how many."""
     rows = conn.execute(OFFERS_NEEDING_EMBEDDING, {"model_id": encoder.model_id}).fetchall()
     texts = [
         offer_embedding_text(r["title"], r["appellation_label"], list(r["skill_labels"]), r["description"])
         for r in rows
     ]
     ids = [r["id"] for r in rows]
-    return _store(conn, SET_OFFER_EMBEDDING, ids, texts, encoder.encode_passages, encoder.model_id,
-                  batch_size, progress)  # fmt: skip
+    stored = _store(conn, SET_OFFER_EMBEDDING, ids, texts, encoder.encode_passages, encoder.model_id,
+                    batch_size, progress)  # fmt: skip
+    if stored:  # the offers just embedded enter the retrieval index: count them
+        refresh_place_counts(conn)
+        conn.commit()
+    return stored
 
 
 def embed_pending_candidates(

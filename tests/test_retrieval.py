@@ -9,6 +9,7 @@ from matching.domain import OfferRecord, Skill
 from matching.geo import EARTH_RADIUS_M, chord_for_arc, haversine_km, place_cell, place_cells
 from matching.retrieval import (
     _SEMANTIC_HNSW,
+    CHANNEL_DEPTH,
     EXACT_SESSION_SETTINGS,
     HNSW_EF_SEARCH,
     HNSW_SCAN_MEM_MULTIPLIER,
@@ -19,7 +20,7 @@ from matching.retrieval import (
     hybrid_offers,
     hybrid_params,
 )
-from matching.storage.offers import ensure_source, upsert_offer
+from matching.storage.offers import ensure_source, refresh_place_counts, upsert_offer
 
 PARIS = (48.8566, 2.3522)
 N_OFFERS = 3000
@@ -71,6 +72,32 @@ def test_semantic_channel_recall_against_exact_search(conn, random_offers, radiu
     assert np.mean(recalls) >= 0.95, recalls
 
 
+def test_the_plan_follows_the_offer_counts_around_the_place(conn, random_offers, monkeypatch):
+    """The per-cell counts choose the plan: dense around the place, the HNSW walk, with the exact plan's top."""
+    query = _unit(np.random.default_rng(5), 1)[0]
+    q = OfferQuery(embedding=query, lat=PARIS[0], lon=PARIS[1], radius_km=20)
+    # The fixture wrote its offers without a refresh: the counts are stale (none), which only selects the exact plan.
+    assert conn.execute("SELECT count(*) AS n FROM offer_place_counts").fetchone()["n"] == 0
+    exact = hybrid_offers(conn, q)
+    assert exact.plan == "exact"
+    refresh_place_counts(conn)
+    conn.commit()
+    counts = {r["place_cell"]: r["offers"] for r in conn.execute("SELECT place_cell, offers FROM offer_place_counts")}
+    assert sum(counts.values()) == N_OFFERS
+    assert counts[place_cell(PARIS[0] + 0.5, PARIS[1] + 0.5)] == conn.execute(
+        "SELECT count(*) AS n FROM offers WHERE place_cell = %s", (place_cell(PARIS[0] + 0.5, PARIS[1] + 0.5),)
+    ).fetchone()["n"]
+    monkeypatch.setattr("matching.retrieval.EXACT_MAX_AROUND", 100)
+    dense = hybrid_offers(conn, q)
+    assert dense.plan in {"hnsw", "exact-fallback"}
+    assert len(set(_semantic_top(dense, 10)) & set(_semantic_top(exact, 10))) >= 9
+    # Offers leaving the index leave the counts at the next refresh.
+    conn.execute("UPDATE offers SET status = 'expired'")
+    refresh_place_counts(conn)
+    assert conn.execute("SELECT count(*) AS n FROM offer_place_counts").fetchone()["n"] == 0
+    conn.rollback()
+
+
 def test_results_respect_the_radius(conn, random_offers):
     query = _unit(np.random.default_rng(1), 1)[0]
     # An HNSW plan earlier in the same transaction leaves its planner settings: the exact plan must undo them.
@@ -104,8 +131,8 @@ def test_wide_searches_walk_the_hnsw_index(conn, random_offers, radius_km):
     assert "offers_embedding_half_active_idx" in plan, plan
 
 
-def test_wanted_contract_types_are_scanned_one_by_one_with_the_same_pool(conn, random_offers):
-    """The exact plan scans the covering index once per wanted contract type: the pool of one scan with `= ANY`."""
+def test_wanted_contract_types_are_index_keys_of_one_scan(conn, random_offers):
+    """The exact plan reads the wanted contract types and cells as index keys, with the pool of a plain table scan."""
     conn.execute("UPDATE offers SET contract_type = (ARRAY['CDI', 'CDD', 'MIS'])[1 + id % 3]")
     conn.execute("ANALYZE offers")
     conn.commit()
@@ -118,14 +145,19 @@ def test_wanted_contract_types_are_scanned_one_by_one_with_the_same_pool(conn, r
     assert params["contracts"] == ["MIS", "CDD"]
     with conn.transaction(force_rollback=True):
         conn.execute(EXACT_SESSION_SETTINGS)
-        single_scan = conn.execute(hybrid_exact_sql(0), params).fetchall()
+        # 3,000 offers are few enough for the planner to read the table: steer it to the index of large databases.
         conn.execute("SET LOCAL enable_seqscan = off")
         conn.execute("SET LOCAL enable_bitmapscan = off")
-        plan = "\n".join(r["QUERY PLAN"] for r in conn.execute("EXPLAIN " + hybrid_exact_sql(2), params).fetchall())
-    assert plan.count("Index Only Scan using offers_retrieval_cover_idx") == 2, plan
-    assert "(contract_type = 'MIS'::text)" in plan and "(contract_type = 'CDD'::text)" in plan, plan
-    ranks = {r["id"]: (r["rank_semantic"], r["rank_lexical"], r["rank_job"], r["similarity"]) for r in single_scan}
-    assert len(ranks) >= 100
+        plan = "\n".join(r["QUERY PLAN"] for r in conn.execute("EXPLAIN " + hybrid_exact_sql(), params).fetchall())
+        conn.execute("SET LOCAL enable_seqscan = on")
+        conn.execute("SET LOCAL enable_indexscan = off")
+        conn.execute("SET LOCAL enable_indexonlyscan = off")
+        conn.execute("SET LOCAL enable_bitmapscan = off")
+        table_scan = conn.execute(hybrid_exact_sql(), params).fetchall()
+    assert plan.count("Index Only Scan using offers_retrieval_cover_idx") == 1, plan
+    assert "Index Cond: ((contract_type = ANY ('{MIS,CDD}'::text[])) AND (place_cell = ANY (" in plan, plan
+    ranks = {r["id"]: (r["rank_semantic"], r["rank_lexical"], r["rank_job"], r["similarity"]) for r in table_scan}
+    assert len(ranks) >= CHANNEL_DEPTH
     assert {r["id"]: (r["ranks"].get("semantic"), r["ranks"].get("lexical"), r["ranks"].get("job"), r["similarity"])
             for r in result.rows} == ranks  # fmt: skip
     assert {r["contract_type"] for r in result.rows} == {"MIS", "CDD"}
@@ -183,9 +215,9 @@ def test_reading_cells_gives_the_pool_of_reading_the_box(conn, random_offers):
         params = hybrid_params(q)
         with conn.transaction(force_rollback=True):
             conn.execute(EXACT_SESSION_SETTINGS)
-            by_cells = conn.execute(hybrid_exact_sql(0, True), params).fetchall()
-            by_box = conn.execute(hybrid_exact_sql(0, False), params).fetchall()
-            plan = "\n".join(r["QUERY PLAN"] for r in conn.execute("EXPLAIN " + hybrid_exact_sql(0), params))
+            by_cells = conn.execute(hybrid_exact_sql(True), params).fetchall()
+            by_box = conn.execute(hybrid_exact_sql(False), params).fetchall()
+            plan = "\n".join(r["QUERY PLAN"] for r in conn.execute("EXPLAIN " + hybrid_exact_sql(), params))
         assert by_cells and sorted(by_cells, key=lambda r: r["id"]) == sorted(by_box, key=lambda r: r["id"])
         assert "place_cell = ANY" in plan, plan
 

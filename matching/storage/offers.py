@@ -233,6 +233,15 @@ def prune_exposure(conn: psycopg.Connection) -> int:
     return conn.execute(PRUNE_EXPOSURE).rowcount
 
 
+# The retrieval plan reads these counts (migration 0011); CONCURRENTLY keeps searches running during a refresh.
+REFRESH_PLACE_COUNTS = "REFRESH MATERIALIZED VIEW CONCURRENTLY offer_place_counts"
+
+
+def refresh_place_counts(conn: psycopg.Connection) -> None:
+    """Recount the active offers per place cell (read to choose the retrieval plan)."""
+    conn.execute(REFRESH_PLACE_COUNTS)
+
+
 def expire_offers(conn: psycopg.Connection, now) -> int:
     """Close every offer past its expiry date, with history; return how many."""
     return len(conn.execute(EXPIRE_OFFERS, {"now": now}).fetchall())

@@ -842,25 +842,6 @@ CREATE TABLE public.offer_exposure (
     last_served_at timestamp with time zone NOT NULL
 );
 
-CREATE TABLE public.offer_status_history (
-    id bigint NOT NULL,
-    offer_id bigint NOT NULL,
-    old_status text,
-    new_status text NOT NULL,
-    reason text NOT NULL,
-    run_id bigint,
-    changed_at timestamp with time zone DEFAULT now() NOT NULL
-);
-
-ALTER TABLE public.offer_status_history ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
-    SEQUENCE NAME public.offer_status_history_id_seq
-    START WITH 1
-    INCREMENT BY 1
-    NO MINVALUE
-    NO MAXVALUE
-    CACHE 1
-);
-
 CREATE TABLE public.offers (
     id bigint NOT NULL,
     source_id text NOT NULL,
@@ -930,6 +911,33 @@ CREATE TABLE public.offers (
     CONSTRAINT offers_lon_check CHECK (((lon >= ('-180'::integer)::double precision) AND (lon <= (180)::double precision))),
     CONSTRAINT offers_positions_check CHECK ((positions >= 1)),
     CONSTRAINT offers_status_check CHECK ((status = ANY (ARRAY['active'::text, 'unpublished'::text, 'expired'::text, 'closed'::text, 'duplicate'::text])))
+);
+
+CREATE MATERIALIZED VIEW public.offer_place_counts AS
+ SELECT place_cell,
+    (count(*))::integer AS offers
+   FROM public.offers
+  WHERE ((status = 'active'::text) AND (embedding IS NOT NULL) AND (place_cell IS NOT NULL))
+  GROUP BY place_cell
+  WITH NO DATA;
+
+CREATE TABLE public.offer_status_history (
+    id bigint NOT NULL,
+    offer_id bigint NOT NULL,
+    old_status text,
+    new_status text NOT NULL,
+    reason text NOT NULL,
+    run_id bigint,
+    changed_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE public.offer_status_history ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.offer_status_history_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
 );
 
 ALTER TABLE public.offers ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
@@ -1455,6 +1463,8 @@ CREATE INDEX model_events_version_idx ON public.model_events USING btree (versio
 CREATE UNIQUE INDEX models_single_champion_idx ON public.models USING btree (status) WHERE (status = 'champion'::text);
 
 CREATE INDEX offer_exposure_recent_idx ON public.offer_exposure USING btree (offer_id, last_served_at) INCLUDE (candidate_key);
+
+CREATE UNIQUE INDEX offer_place_counts_cell_idx ON public.offer_place_counts USING btree (place_cell) INCLUDE (offers);
 
 CREATE INDEX offer_status_history_offer_idx ON public.offer_status_history USING btree (offer_id, changed_at);
 
