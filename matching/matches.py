@@ -102,10 +102,9 @@ items AS (
     INSERT INTO match_items (request_id, candidate_id, candidate_key, offer_id, rank, score, features)
     SELECT r.id, u.candidate_id, u.candidate_key, u.offer_id, u.rank, u.score, u.features
     FROM request AS r,
-         unnest(%(candidate_ids)s::uuid[], %(candidate_keys)s::text[], %(offer_ids)s::bigint[], %(ranks)s::int[],
-                %(scores)s::float8[], %(features)s::jsonb[])
-             WITH ORDINALITY AS u(candidate_id, candidate_key, offer_id, rank, score, features, n)
-    ORDER BY u.n
+         jsonb_to_recordset(%(items)s::jsonb)
+             AS u(candidate_id uuid, candidate_key text, offer_id bigint, rank int, score float8, features jsonb)
+    ORDER BY u.rank
     RETURNING id, rank
 )
 SELECT r.id AS request_id, i.id AS item_id
@@ -191,15 +190,14 @@ def _log(
 ) -> tuple[uuid.UUID, list[uuid.UUID]]:
     """Log a served list: one request and its items (candidate, offer, rank, score, feature snapshot)."""
     adviser_id = uuid.UUID(accessor.actor.id) if accessor.actor.kind == "adviser" else None
+    # The items travel as one JSON document: psycopg dumps array parameters element by element in Python, which
+    # cost ~1.5 ms a list for the feature snapshots (quoted JSON inside an array literal).
+    items = [{"candidate_id": s[0], "candidate_key": candidate_key(s[0]), "offer_id": s[1], "rank": s[2],
+              "score": s[3], "features": s[4]} for s in served]  # fmt: skip
     rows = conn.execute(INSERT_SERVED_LIST, {
         "direction": direction, "structure_id": accessor.structure_id, "adviser_id": adviser_id,
         "candidate_id": candidate_id, "offer_id": offer_id, "model_version": model_version, "params": Jsonb(params),
-        "candidate_ids": [s[0] for s in served],
-        "candidate_keys": [candidate_key(s[0]) for s in served],
-        "offer_ids": [s[1] for s in served],
-        "ranks": [s[2] for s in served],
-        "scores": [s[3] for s in served],
-        "features": [Jsonb(s[4]) for s in served],
+        "items": Jsonb(items),
     }).fetchall()  # fmt: skip
     return rows[0]["request_id"], [r["item_id"] for r in rows if r["item_id"] is not None]
 
