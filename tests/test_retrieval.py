@@ -8,6 +8,7 @@ import pytest
 from matching.domain import OfferRecord, Skill
 from matching.geo import EARTH_RADIUS_M, chord_for_arc, haversine_km, place_cell, place_cells
 from matching.retrieval import (
+    _HARD_FILTERS_BY_CELLS,
     _SEMANTIC_HNSW,
     CHANNEL_DEPTH,
     EXACT_SESSION_SETTINGS,
@@ -96,6 +97,33 @@ def test_the_plan_follows_the_offer_counts_around_the_place(conn, random_offers,
     refresh_place_counts(conn)
     assert conn.execute("SELECT count(*) AS n FROM offer_place_counts").fetchone()["n"] == 0
     conn.rollback()
+
+
+def test_dense_areas_rank_the_words_of_the_semantic_shortlist(conn, random_offers, monkeypatch):
+    """Many offers around: the same semantic channel; the lexical channel ranks the shortlist's words only."""
+    refresh_place_counts(conn)
+    conn.commit()
+    q = OfferQuery(embedding=_unit(np.random.default_rng(6), 1)[0], lat=PARIS[0], lon=PARIS[1], radius_km=25,
+                   lexical_terms="offre | texte")  # fmt: skip
+    full = hybrid_offers(conn, q)
+    assert full.plan == "exact"
+    monkeypatch.setattr("matching.retrieval.LEXICAL_SCAN_MAX_AROUND", 100)
+    dense = hybrid_offers(conn, q)
+    assert dense.plan == "exact-dense"
+
+    def channel(result, name: str) -> list[int]:
+        return [offer_id for _, offer_id in sorted((r["ranks"][name], r["id"]) for r in result.rows
+                                                   if name in r["ranks"])]  # fmt: skip
+
+    assert channel(dense, "semantic") == channel(full, "semantic")
+    params = hybrid_params(q)
+    shortlist = {r["id"] for r in conn.execute(
+        "SELECT o.id FROM offers AS o WHERE " + _HARD_FILTERS_BY_CELLS
+        + " ORDER BY o.embedding_half <=> %(query)s::halfvec(384), o.id LIMIT %(walk)s", params)}  # fmt: skip
+    # Every offer's text matches: the full scan ranks them all, the dense plan the shortlist only.
+    assert len(channel(dense, "lexical")) == len(channel(full, "lexical")) == CHANNEL_DEPTH
+    assert set(channel(dense, "lexical")) <= shortlist
+    assert not set(channel(full, "lexical")) <= shortlist
 
 
 def test_results_respect_the_radius(conn, random_offers):
