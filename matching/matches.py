@@ -21,7 +21,14 @@ from matching.explanations import Explanation, explain
 from matching.features import CandidateProfile, OfferFacts, PairFeatures, feature_matrix, pair_features, snapshot
 from matching.indexing import TextEncoder, embed_pending_candidates
 from matching.referentiels.lookup import commune
-from matching.retrieval import CHANNEL_DEPTH, HardFilters, OfferQuery, hybrid_offers, lexical_query
+from matching.retrieval import (
+    CHANNEL_DEPTH,
+    RERANK_MARGIN,
+    HardFilters,
+    OfferQuery,
+    hybrid_offers,
+    lexical_query,
+)
 from matching.scoring import RankingModel, load_active_model
 from matching.storage.audit import record_audit
 from matching.storage.candidates import CandidateAccessor, candidate_key
@@ -59,34 +66,41 @@ WHERE o.id = %(id)s
 # are placed at their commune's centre. Returns ids and measures only; the profiles of the best are then read
 # through the accessor.
 LARGEST_COMMUTE_KM = "SELECT max(max_commute_km) AS km FROM candidates WHERE status = 'active'"
-CANDIDATES_IN_REACH = """
+CANDIDATES_IN_REACH = f"""
 WITH located AS (
-    SELECT c.id, c.pt, c.embedding, c.max_commute_km, c.desired_contracts, c.licences, c.desired_hours_min,
+    SELECT c.id, c.pt, c.embedding_half, c.max_commute_km, c.desired_contracts, c.licences, c.desired_hours_min,
            c.desired_hours_max, c.part_time_only
     FROM candidates AS c
     WHERE c.status = 'active' AND c.pt IS NOT NULL AND earth_box(ll_to_earth(%(lat)s, %(lon)s), %(reach_m)s) @> c.pt
       AND (%(structure_id)s::uuid IS NULL OR c.structure_id = %(structure_id)s::uuid)
     UNION ALL
-    SELECT c.id, cm.pt, c.embedding, c.max_commute_km, c.desired_contracts, c.licences, c.desired_hours_min,
+    SELECT c.id, cm.pt, c.embedding_half, c.max_commute_km, c.desired_contracts, c.licences, c.desired_hours_min,
            c.desired_hours_max, c.part_time_only
     FROM candidates AS c JOIN communes AS cm ON cm.insee = c.commune_insee
     WHERE c.status = 'active' AND c.pt IS NULL AND earth_box(ll_to_earth(%(lat)s, %(lon)s), %(reach_m)s) @> cm.pt
       AND (%(structure_id)s::uuid IS NULL OR c.structure_id = %(structure_id)s::uuid)
+),
+shortlist AS MATERIALIZED (
+    SELECT c.id, c.pt
+    FROM located AS c
+    WHERE c.embedding_half IS NOT NULL
+      AND cube_distance(c.pt, ll_to_earth(%(lat)s, %(lon)s)::cube)
+          < 2 * 6378168.0 * sin(least(COALESCE(c.max_commute_km, %(default_radius_km)s) * 1000, pi() * 6378168.0)
+                                / (2 * 6378168.0))
+      AND (cardinality(c.desired_contracts) = 0 OR %(contract)s = ANY (c.desired_contracts))
+      AND %(licences)s::text[] <@ c.licences
+      AND (%(hours)s::real IS NULL OR c.desired_hours_max IS NULL OR %(hours)s <= c.desired_hours_max)
+      AND (%(hours)s::real IS NULL OR c.desired_hours_min IS NULL OR %(hours)s >= c.desired_hours_min)
+      AND (NOT c.part_time_only OR COALESCE(%(hours)s::real < 35, %(part_time)s, true))
+    ORDER BY (c.embedding_half <=> %(query)s::halfvec(384)) + 0, c.id
+    LIMIT %(pool)s + {RERANK_MARGIN}
 )
-SELECT c.id, 1 - (c.embedding <=> %(query)s) AS similarity,
-       2 * 6378168.0 * asin(least(cube_distance(c.pt, ll_to_earth(%(lat)s, %(lon)s)::cube) / (2 * 6378168.0), 1.0))
+SELECT s.id, 1 - (c.embedding <=> %(query)s) AS similarity,
+       2 * 6378168.0 * asin(least(cube_distance(s.pt, ll_to_earth(%(lat)s, %(lon)s)::cube) / (2 * 6378168.0), 1.0))
        / 1000 AS distance_km
-FROM located AS c
-WHERE c.embedding IS NOT NULL
-  AND cube_distance(c.pt, ll_to_earth(%(lat)s, %(lon)s)::cube)
-      < 2 * 6378168.0 * sin(least(COALESCE(c.max_commute_km, %(default_radius_km)s) * 1000, pi() * 6378168.0)
-                            / (2 * 6378168.0))
-  AND (cardinality(c.desired_contracts) = 0 OR %(contract)s = ANY (c.desired_contracts))
-  AND %(licences)s::text[] <@ c.licences
-  AND (%(hours)s::real IS NULL OR c.desired_hours_max IS NULL OR %(hours)s <= c.desired_hours_max)
-  AND (%(hours)s::real IS NULL OR c.desired_hours_min IS NULL OR %(hours)s >= c.desired_hours_min)
-  AND (NOT c.part_time_only OR COALESCE(%(hours)s::real < 35, %(part_time)s, true))
-ORDER BY (c.embedding <=> %(query)s) + 0, c.id
+FROM shortlist AS s
+JOIN candidates AS c ON c.id = s.id
+ORDER BY c.embedding <=> %(query)s, s.id
 LIMIT %(pool)s
 """
 

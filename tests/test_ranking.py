@@ -9,13 +9,21 @@ import pytest
 
 from matching.geo import haversine_km
 from matching.matches import (
+    CANDIDATES_IN_REACH,
     OFFER_FOR_MATCHING,
     OfferNotFound,
     apply_exposure_cap,
     candidates_for_offer,
     offers_for_candidate,
 )
-from matching.retrieval import HardFilters, OfferQuery, hybrid_offers, lexical_query, reciprocal_rank_fusion
+from matching.retrieval import (
+    RERANK_MARGIN,
+    HardFilters,
+    OfferQuery,
+    hybrid_offers,
+    lexical_query,
+    reciprocal_rank_fusion,
+)
 from matching.scoring import V0_VERSION, LinearModel, load_active_model, register_model
 from matching.storage.audit import SYSTEM_ACTOR
 from matching.storage.candidates import CandidateAccessor
@@ -146,6 +154,28 @@ def test_candidates_for_offer_stay_in_the_callers_structure(conn, demo_database)
     assert served > 0
     with pytest.raises(OfferNotFound):
         candidates_for_offer(conn, accessor, 10**9, limit=10, default_radius_km=30)
+
+
+def test_candidates_in_reach_are_the_full_precision_order(conn, demo_database):
+    """The half-precision shortlist, re-ranked with the full vectors, gives the exact order of every candidate."""
+    shortlist_limit = "    LIMIT %(pool)s + " + str(RERANK_MARGIN) + "\n"
+    assert shortlist_limit in CANDIDATES_IN_REACH
+    exact = CANDIDATES_IN_REACH.replace(shortlist_limit, "\n")
+    compared = 0
+    for offer_row in conn.execute("SELECT id FROM offers WHERE status = 'active' ORDER BY id LIMIT 15").fetchall():
+        offer = conn.execute(OFFER_FOR_MATCHING, {"id": offer_row["id"]}, binary=True).fetchone()
+        params = {"reach_m": 60_000, "query": offer["embedding"], "lat": offer["lat"], "lon": offer["lon"],
+                  "structure_id": None, "default_radius_km": 30, "contract": offer["contract_type"],
+                  "licences": offer["licences"], "hours": offer["hours_per_week"], "part_time": offer["part_time"],
+                  "pool": 5}  # fmt: skip
+        if offer["lat"] is None:
+            continue
+        served = conn.execute(CANDIDATES_IN_REACH, params).fetchall()
+        reference = conn.execute(exact, params).fetchall()
+        assert [r["id"] for r in served] == [r["id"] for r in reference]
+        assert [r["similarity"] for r in served] == [r["similarity"] for r in reference]
+        compared += len(served)
+    assert compared > 0
 
 
 def test_batched_candidate_read_stays_in_scope_and_audits_each_read(conn, demo_database):

@@ -597,6 +597,7 @@ CREATE TABLE public.candidates (
     retention_flagged_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    embedding_half public.halfvec(384) GENERATED ALWAYS AS ((embedding)::public.halfvec(384)) STORED,
     CONSTRAINT candidates_birth_year_check CHECK (((birth_year >= 1930) AND (birth_year <= 2020))),
     CONSTRAINT candidates_check CHECK (((lat IS NULL) = (lon IS NULL))),
     CONSTRAINT candidates_check1 CHECK (((desired_hours_min IS NULL) OR (desired_hours_max IS NULL) OR (desired_hours_min <= desired_hours_max))),
@@ -1421,6 +1422,8 @@ CREATE INDEX candidates_pt_active_idx ON public.candidates USING gist (pt) WHERE
 CREATE INDEX candidates_retention_idx ON public.candidates USING btree (last_activity_at) WHERE (status = ANY (ARRAY['active'::text, 'closed'::text]));
 
 CREATE INDEX candidates_structure_idx ON public.candidates USING btree (structure_id, status);
+
+CREATE INDEX candidates_without_point_idx ON public.candidates USING btree (commune_insee) WHERE ((status = 'active'::text) AND (pt IS NULL));
 
 CREATE INDEX commune_postal_codes_insee_idx ON public.commune_postal_codes USING btree (insee);
 
