@@ -113,6 +113,12 @@ def test_worker_runs_the_expiry_sweep_job_from_the_queue(conn, database_url, mon
 
     offer = {**ft_offers(1, seed=2)[0], "dateExpiration": "2021-01-01T00:00:00Z"}
     ingest_records(conn, "lee", [offer])
+    kept = ft_offers(2, seed=3)[1]
+    ingest_records(conn, "lee", [kept])
+    # An embedded active offer, for the per-cell counts the worker refreshes.
+    conn.execute("UPDATE offers SET embedding = %s, embedding_model = 'test' WHERE external_id = %s",
+                  ("[" + ",".join(["0.05"] * 384) + "]", kept["id"]))  # fmt: skip
+    conn.commit()
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("MAILLAGE_HOME", str(tmp_path))
     get_settings.cache_clear()
@@ -120,13 +126,16 @@ def test_worker_runs_the_expiry_sweep_job_from_the_queue(conn, database_url, mon
     try:
         with app.open():
             app.tasks["maillage:expiry_sweep"].defer(timestamp=0)
+            app.tasks["maillage:refresh_place_counts"].defer(timestamp=0)
             # The embedding queue is left out: loading the model is not what this test is about.
             app.run_worker(wait=False, install_signal_handlers=False, listen_notify=False, queues=["ingestion"])
     finally:
         get_settings.cache_clear()
-    job = conn.execute("SELECT status FROM procrastinate_jobs WHERE task_name = 'maillage:expiry_sweep'").fetchone()
-    assert job["status"] == "succeeded"
-    assert conn.execute("SELECT status FROM offers").fetchone()["status"] == "expired"
+    jobs = {r["task_name"]: r["status"] for r in conn.execute("SELECT task_name, status FROM procrastinate_jobs")}
+    assert jobs["maillage:expiry_sweep"] == jobs["maillage:refresh_place_counts"] == "succeeded"
+    status = {r["external_id"]: r["status"] for r in conn.execute("SELECT external_id, status FROM offers")}
+    assert status == {offer["id"]: "expired", kept["id"]: "active"}
+    assert conn.execute("SELECT sum(offers) AS n FROM offer_place_counts").fetchone()["n"] == 1
     assert {"maillage:ingest_source", "maillage:dispatch_sources", "maillage:embed_pending"} <= set(app.tasks)
     from datetime import UTC, datetime, timedelta
 
