@@ -6,7 +6,8 @@ are city-clustered around real communes. Texts are short and written from ROME l
 lexical channel). The encoder is not run 150,000 times.
 
 Prints: data and index build times, index sizes, resident memory, p50/p95/p99 of both API directions and
-of the bare retrieval SQL in the same run, and filtered recall@10 of the semantic channel versus exact search.
+of the bare retrieval SQL in the same run, the CPU a request of the API, PostgreSQL and the load client in each
+direction, and filtered recall@10 of the semantic channel versus exact search.
 
 Run from the repository root: ``python bench/ranking.py`` (``--scale 0.1`` for a quick check).
 """
@@ -14,6 +15,7 @@ Run from the repository root: ``python bench/ranking.py`` (``--scale 0.1`` for a
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import random
 import socket
@@ -185,6 +187,49 @@ def percentiles(samples: list[float]) -> str:
     """'p50 … p95 … p99 …' in milliseconds."""
     a = np.array(samples) * 1000
     return f"p50 {np.percentile(a, 50):6.1f} ms  p95 {np.percentile(a, 95):6.1f} ms  p99 {np.percentile(a, 99):6.1f} ms"
+
+
+def _serves(cmdline: list[str], pgdata: Path) -> bool:
+    """Whether a command line is that of the PostgreSQL server of this data folder (`postgres -D <pgdata>`)."""
+    return any(flag == "-D" and Path(value).resolve() == pgdata.resolve()
+               for flag, value in itertools.pairwise(cmdline))  # fmt: skip
+
+
+class CpuMeter:
+    """CPU seconds spent by the API, the PostgreSQL server and this load client between two readings."""
+
+    def __init__(self, api_pid: int, pgdata: Path) -> None:
+        self.api = psutil.Process(api_pid)
+        self.postmaster = next(p for p in psutil.process_iter(["cmdline"]) if _serves(p.info["cmdline"] or [], pgdata))
+        self.me = psutil.Process()
+
+    @staticmethod
+    def _per_process(processes: list[psutil.Process]) -> dict[int, float]:
+        seconds = {}
+        for process in processes:
+            try:
+                times = process.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            seconds[process.pid] = times.user + times.system
+        return seconds
+
+    def read(self) -> dict[str, dict[int, float]]:
+        """A reading: CPU seconds per process of each party (PostgreSQL backends come and go)."""
+        return {
+            "API": self._per_process([self.api, *self.api.children(recursive=True)]),
+            "PostgreSQL": self._per_process([self.postmaster, *self.postmaster.children(recursive=True)]),
+            "load client": self._per_process([self.me]),
+        }
+
+    @staticmethod
+    def per_request(before: dict, after: dict, requests: int) -> str:
+        """'API … ms, PostgreSQL … ms, load client … ms' of CPU a request between two readings."""
+        parts = []
+        for party, seconds in after.items():
+            spent = sum(s - before[party].get(pid, 0.0) for pid, s in seconds.items())
+            parts.append(f"{party} {spent / requests * 1000:.1f} ms")
+        return ", ".join(parts)
 
 
 def drive(urls: list[str], clients: int, headers: dict[str, str]) -> tuple[list[float], int]:
@@ -435,10 +480,15 @@ def main() -> None:
                     time.sleep(0.2)
                 warm = [f"{base}/v1/candidates/{r['id']}/matches?limit=20" for r in cand[:20]]
                 drive(warm, args.clients, auth)
+                # CPU a request tells where the time goes: on 2 cores, latency under load follows it.
+                meter = CpuMeter(api.pid, pgdata)
+                before = meter.read()
                 lat_c, fail_c = drive([f"{base}/v1/candidates/{r['id']}/matches?limit=20" for r in cand],
                                       args.clients, auth)  # fmt: skip
+                middle = meter.read()
                 lat_o, fail_o = drive([f"{base}/v1/offers/{i}/matches?limit=20" for i in offer_ids], args.clients,
                                       auth)  # fmt: skip
+                after = meter.read()
                 if fail_c or fail_o:
                     raise RuntimeError(f"{fail_c + fail_o} requests failed: latencies would be meaningless")
                 process = psutil.Process(api.pid)
@@ -454,6 +504,8 @@ def main() -> None:
             print(f"  bare hybrid retrieval SQL          {percentiles(lat_sql)}")
             print(f"  GET /v1/offers/{{id}}/matches      {percentiles(lat_o)}  failures {fail_o} "
                   "(a platform admin: every structure's candidates)")  # fmt: skip
+            print(f"CPU a request, candidates direction: {CpuMeter.per_request(before, middle, len(cand))}")
+            print(f"CPU a request, offers direction:     {CpuMeter.per_request(middle, after, len(offer_ids))}")
             print("offers for a candidate, by offers passing the candidate's filters (the exact plan's work):")
             by_density(passing, {"API": lat_c, "bare SQL": lat_sql})
         finally:
