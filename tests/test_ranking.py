@@ -67,6 +67,8 @@ def test_matches_respect_the_candidate_barriers_and_are_logged(conn, embedder, d
         ).fetchall()
         assert [i["offer_id"] for i in items] == [m.row["id"] for m in result.matches]
         assert all(set(i["features"]) >= {"semantic_similarity", "rome_same", "congestion"} for i in items)
+        # Time-ordered ids (migration 0013): the log's primary keys grow at their index's right edge.
+        assert result.request_id.version == 7 and all(m.match_id.version == 7 for m in result.matches)
     assert checked >= 30
 
 

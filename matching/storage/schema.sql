@@ -766,7 +766,7 @@ ALTER TABLE public.ingestion_runs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTI
 );
 
 CREATE TABLE public.match_items (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    id uuid DEFAULT uuidv7() NOT NULL,
     request_id uuid NOT NULL,
     candidate_id uuid,
     candidate_key text NOT NULL,
@@ -778,7 +778,7 @@ CREATE TABLE public.match_items (
 );
 
 CREATE TABLE public.match_requests (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    id uuid DEFAULT uuidv7() NOT NULL,
     direction text NOT NULL,
     structure_id uuid,
     adviser_id uuid,
