@@ -62,8 +62,9 @@ RERANK_MARGIN = 20
 # The dense plan's walk returns this many times the channel depth: the re-ranking puts the relaxed order of
 # the walk right, and the lexical channel ranks that set (see HYBRID_HNSW).
 HNSW_POOL_FACTOR = 3
-# Up to this many active offers in the cells around the place, index-only scans of the covering B-tree serve the
-# three channels exactly; beyond it, or beyond MAX_PLACE_CELLS cells (radii of ~150 km and more), the HNSW plan runs.
+# Up to this many active offers in the cells around the place, the exact plan (an index-only scan of the covering
+# B-tree) serves the three channels; beyond it, or beyond MAX_PLACE_CELLS cells (radii of ~150 km and more), the HNSW
+# plan runs.
 EXACT_MAX_AROUND = 40000
 # Beyond this many offers in the cells around the place, the exact plan's lexical channel ranks the words of the
 # semantic shortlist and of the job channel's offers, not of every filtered offer: matching and ranking the words
@@ -91,7 +92,8 @@ HARD_FILTERS = """
 
 
 # The exact plan reads the grid cells that cover the circle from the covering B-tree (migration 0009), then keeps
-# the offers within the radius; beyond MAX_PLACE_CELLS cells (radii of ~150 km and more) it reads the box instead.
+# the offers within the radius; beyond MAX_PLACE_CELLS cells (radii of ~150 km and more, where the HNSW plan runs
+# first) its fallback reads the box instead.
 _BOX = "earth_box(ll_to_earth(%(lat)s, %(lon)s), %(radius_m)s) @> o.pt"
 _HARD_FILTERS_BY_CELLS = HARD_FILTERS.replace(_BOX, "o.place_cell = ANY (%(cells)s::int[])")
 if _HARD_FILTERS_BY_CELLS == HARD_FILTERS:
@@ -165,7 +167,8 @@ _TSQUERY = "tsq AS MATERIALIZED (SELECT to_tsquery('french'::regconfig, maillage
 # Up to `EXACT_MAX_AROUND` offers around the place: an index-only scan of the covering B-tree (see hybrid_exact_sql)
 # reads them with their half-precision vectors and their title and skill words
 # (`lexical_tsv`, migration 0009). The semantic channel re-ranks its best with the full vectors; the job channel
-# ranks the same set; the lexical channel ranks every filtered offer whose words match, from the index entry.
+# ranks the same set; the lexical channel ranks every filtered offer whose words match, from the index entry (in
+# dense areas, see LEXICAL_SCAN_MAX_AROUND, the nearest offers' and the job channel's only).
 _EXACT_TEMPLATE = f"""
 WITH {_TSQUERY}
 filtered AS MATERIALIZED ({{filtered}}),
@@ -199,11 +202,12 @@ _LEXICAL_IN_SCAN = """,
 _LEXICAL_OF_EVERY_OFFER = """
     SELECT id, lexical FROM filtered WHERE lexical IS NOT NULL ORDER BY lexical DESC, id LIMIT %(depth)s
 """
-# Dense areas: the words of the semantic shortlist and of the job channel's offers only (as the HNSW plan does).
-_LEXICAL_OF_THE_SHORTLIST = """
+# Dense areas and the HNSW plan: the words of the semantically nearest offers (`nearest`: the CTE holding them) and
+# of the job channel's offers only, read from the table by id.
+_LEXICAL_OF_THE_NEAREST = """
     SELECT o.id, ts_rank(o.lexical_tsv, tsq.q, 32) AS lexical
     FROM offers AS o, tsq
-    WHERE o.id IN (SELECT id FROM shortlist UNION SELECT id FROM job) AND o.lexical_tsv @@ tsq.q
+    WHERE o.id IN (SELECT id FROM {nearest} UNION SELECT id FROM job) AND o.lexical_tsv @@ tsq.q
     ORDER BY lexical DESC, o.id
     LIMIT %(depth)s
 """
@@ -221,7 +225,7 @@ def hybrid_exact_sql(by_cells: bool = True, lexical_scan: bool = True) -> str:
     """
     filtered = _FILTERED.format(filters=_HARD_FILTERS_BY_CELLS if by_cells else HARD_FILTERS,
                                 lexical=_LEXICAL_IN_SCAN if lexical_scan else "")  # fmt: skip
-    lexical = _LEXICAL_OF_EVERY_OFFER if lexical_scan else _LEXICAL_OF_THE_SHORTLIST
+    lexical = _LEXICAL_OF_EVERY_OFFER if lexical_scan else _LEXICAL_OF_THE_NEAREST.format(nearest="shortlist")
     return _EXACT_TEMPLATE.replace("{filtered}", filtered).replace("{lexical}", lexical)
 
 
@@ -245,13 +249,7 @@ job AS MATERIALIZED (
     LIMIT %(depth)s
 ),
 {_TSQUERY}
-lex AS (
-    SELECT o.id, ts_rank(o.lexical_tsv, tsq.q, 32) AS lexical
-    FROM offers AS o, tsq
-    WHERE o.id IN (SELECT id FROM walked UNION SELECT id FROM job) AND o.lexical_tsv @@ tsq.q
-    ORDER BY lexical DESC, o.id
-    LIMIT %(depth)s
-),
+lex AS ({_LEXICAL_OF_THE_NEAREST.format(nearest="walked")}),
 {_POOL_AND_DETAILS}
 """
 
