@@ -38,7 +38,7 @@ from matching.config import Settings
 from matching.embeddings import load_embedder
 from matching.matches import candidate_search
 from matching.referentiels.load import load_reference_data
-from matching.retrieval import OfferQuery, hybrid_offers, hybrid_params
+from matching.retrieval import HARD_FILTERS, OfferQuery, hybrid_offers, hybrid_params
 from matching.storage.advisers import upsert_adviser
 from matching.storage.database import connect
 from matching.storage.migrator import upgrade
@@ -296,8 +296,6 @@ DENSITY_BUCKETS = ((0, 200), (201, 1000), (1001, 5000), (5001, None))
 
 def passing_counts(conn: psycopg.Connection, queries: list[OfferQuery]) -> list[int]:
     """How many active offers pass each query's hard filters."""
-    from matching.retrieval import HARD_FILTERS
-
     counts = [conn.execute(PASSING.format(filters=HARD_FILTERS), hybrid_params(q)).fetchone()["n"] for q in queries]
     conn.rollback()
     return counts
@@ -330,8 +328,6 @@ PASSING = "SELECT count(*) AS n FROM offers AS o WHERE {filters}"
 
 def recall_versus_exact(conn: psycopg.Connection, queries: list[OfferQuery]) -> tuple[float, float, int, dict]:
     """Mean and 5th-percentile recall@10 of the semantic channel versus an exact scan, and under-filled lists."""
-    from matching.retrieval import HARD_FILTERS
-
     recalls, underfilled, plans = [], 0, {}
     for q in queries:
         q10 = OfferQuery(q.embedding, q.lat, q.lon, q.radius_km, q.filters, q.target_codes, q.mobility_codes,
