@@ -297,19 +297,17 @@ def congestion(recent_proposals: int, positions: int) -> float:
     return 1.0 - math.exp(-recent_proposals / (CONGESTION_SCALE * max(1, positions)))
 
 
-def pair_features(
+def feature_values(
     candidate: CandidateProfile,
     offer: OfferFacts,
     mobility: frozenset[str] = frozenset(),
     now: datetime | None = None,
-) -> PairFeatures:
-    """All features of one pair, with the evidence behind them."""
+) -> dict[str, float]:
+    """All feature values of one pair, by name: what the model scores."""
     now = now or datetime.now(UTC)
     same, domain, mobile = rome_relation(offer.rome_code, candidate.target_rome_codes, mobility)
-    shared = shared_skills(offer.skills, candidate.skills, candidate.summary)
-    missing_licences = sorted(set(offer.licences) - set(candidate.licences))
-    conflicts = sorted(set(offer.work_schedule) & set(candidate.unavailable_schedules))
-    values = {
+    shared = shared_skills(offer.skills, candidate.skills, candidate.summary) if offer.skills else ()
+    return {
         "semantic_similarity": UNKNOWN if offer.similarity is None else float(offer.similarity),
         "lexical_score": 0.0 if offer.lexical is None else float(offer.lexical),
         "rome_same": same,
@@ -332,22 +330,26 @@ def pair_features(
         "freshness": freshness(offer.published_at, now),
         "congestion": congestion(offer.recent_proposals, offer.positions),
     }  # fmt: skip
-    evidence = {
+
+
+def feature_evidence(candidate: CandidateProfile, offer: OfferFacts) -> dict[str, Any]:
+    """What the explanation of one pair quotes: shared skills, distance, conflicts, the employer…"""
+    return {
         "offer_rome_code": offer.rome_code,
         "target_rome_codes": list(candidate.target_rome_codes),
-        "shared_skills": shared,
+        "shared_skills": shared_skills(offer.skills, candidate.skills, candidate.summary),
         "offer_skill_count": len(offer.skills),
         "distance_km": None if offer.distance_km is None else round(offer.distance_km, 1),
         "max_commute_km": candidate.max_commute_km,
         "remote_work": offer.remote_work,
-        "schedule_conflicts": conflicts,
+        "schedule_conflicts": sorted(set(offer.work_schedule) & set(candidate.unavailable_schedules)),
         "hours_per_week": offer.hours_per_week,
         "contract_type": offer.contract_type,
         "desired_contracts": list(candidate.desired_contracts),
         "education_required": offer.education_level,
         "education_held": candidate.education_level,
         "experience_required": offer.experience_required,
-        "missing_licences": missing_licences,
+        "missing_licences": sorted(set(offer.licences) - set(candidate.licences)),
         "required_languages": list(offer.required_languages),
         "company_name": offer.company_name,
         "candidate_in_qpv": candidate.qpv_code is not None,
@@ -355,7 +357,16 @@ def pair_features(
         "recent_proposals": offer.recent_proposals,
         "positions": offer.positions,
     }
-    return PairFeatures(values, evidence)
+
+
+def pair_features(
+    candidate: CandidateProfile,
+    offer: OfferFacts,
+    mobility: frozenset[str] = frozenset(),
+    now: datetime | None = None,
+) -> PairFeatures:
+    """All features of one pair, with the evidence behind them (serving computes the evidence of its page only)."""
+    return PairFeatures(feature_values(candidate, offer, mobility, now), feature_evidence(candidate, offer))
 
 
 def feature_matrix(rows: Sequence[Mapping[str, float]], names: Sequence[str] = FEATURE_NAMES) -> np.ndarray:

@@ -8,7 +8,7 @@ served list (request, items, ranks, scores, feature snapshots) for re-training a
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -18,7 +18,14 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from matching.explanations import Explanation, explain
-from matching.features import CandidateProfile, OfferFacts, PairFeatures, feature_matrix, pair_features, snapshot
+from matching.features import (
+    CandidateProfile,
+    OfferFacts,
+    feature_evidence,
+    feature_matrix,
+    feature_values,
+    snapshot,
+)
 from matching.indexing import TextEncoder, embed_pending_candidates
 from matching.referentiels.lookup import commune
 from matching.retrieval import (
@@ -176,11 +183,11 @@ def apply_exposure_cap(items: Sequence[T], key: Callable[[T], Hashable | None], 
     return head + tail
 
 
-def rank_pairs(model: RankingModel, pairs: Sequence[PairFeatures]) -> np.ndarray:
-    """Scores of the pairs by the model (same feature code path as training)."""
-    if not pairs:
+def rank_pairs(model: RankingModel, values: Sequence[Mapping[str, float]]) -> np.ndarray:
+    """Scores of the pairs' feature values by the model (same feature code path as training)."""
+    if not values:
         return np.zeros(0)
-    return np.asarray(model.score(feature_matrix([p.values for p in pairs], model.feature_names)), dtype=float)
+    return np.asarray(model.score(feature_matrix(values, model.feature_names)), dtype=float)
 
 
 def _locate(conn: psycopg.Connection, row: dict) -> tuple[float, float]:
@@ -298,19 +305,27 @@ def offers_for_candidate(
     model = model or load_active_model(conn)
     mobility = frozenset(query.mobility_codes)
     now = now or datetime.now(UTC)
-    pairs = [pair_features(profile, OfferFacts.from_row(r), mobility, now) for r in pool.rows]
-    scores = rank_pairs(model, pairs)
-    order = sorted(range(len(pairs)), key=lambda i: (-scores[i], pool.rows[i]["id"]))
+    facts = [OfferFacts.from_row(r) for r in pool.rows]
+    values = [feature_values(profile, f, mobility, now) for f in facts]
+    scores = rank_pairs(model, values)
+    order = sorted(range(len(values)), key=lambda i: (-scores[i], pool.rows[i]["id"]))
     order = apply_exposure_cap(order, lambda i: pool.rows[i]["company_id"], max_per_company)
     page = order[offset : offset + limit]
-    served = [(candidate_id, pool.rows[i]["id"], offset + n, float(scores[i]), snapshot(pairs[i].values))
+    served = [(candidate_id, pool.rows[i]["id"], offset + n, float(scores[i]), snapshot(values[i]))
               for n, i in enumerate(page, start=1)]  # fmt: skip
     params = {"limit": limit, "offset": offset, "radius_km": radius, "contracts": list(wanted or []),
               "plan": pool.plan, "pool": len(pool.rows)}  # fmt: skip
     request_id, item_ids = _log(conn, "offers_for_candidate", accessor, model.version, params, served,
                                 candidate_id, None)  # fmt: skip
     matches = [
-        Match(item_id, s[2], s[3], explain(pairs[i].values, pairs[i].evidence, model.version), s[4], pool.rows[i])
+        Match(
+            item_id,
+            s[2],
+            s[3],
+            explain(values[i], feature_evidence(profile, facts[i]), model.version),
+            s[4],
+            pool.rows[i],
+        )
         for item_id, s, i in zip(item_ids, served, page, strict=True)
     ]
     return MatchList(request_id, "offers_for_candidate", model.version, radius, pool.plan, len(order), matches,
@@ -351,28 +366,37 @@ def candidates_for_offer(
     model = model or load_active_model(conn)
     now = now or datetime.now(UTC)
     offer_code = (offer["rome_code"] or "").strip()
-    pairs, rows = [], []
+    values, facts, profiles, rows = [], [], [], []
     candidates = accessor.get_many([hit["id"] for hit in reach], purpose="match")
     offer_facts = OfferFacts.from_row({**offer, "lexical": None})
     for hit in reach:
         candidate = candidates[hit["id"]]
-        facts = replace(offer_facts, similarity=hit["similarity"], distance_km=hit["distance_km"])
+        pair_facts = replace(offer_facts, similarity=hit["similarity"], distance_km=hit["distance_km"])
         profile = CandidateProfile.from_row(candidate)
         # The offer's code is a mobility target of the candidate when one of their codes leads to it.
         leads_to_offer = set(profile.target_rome_codes) & set(offer["mobility_from"])
         mobility = frozenset([offer_code]) if leads_to_offer else frozenset()
-        pairs.append(pair_features(profile, facts, mobility, now))
+        values.append(feature_values(profile, pair_facts, mobility, now))
+        facts.append(pair_facts)
+        profiles.append(profile)
         rows.append({**hit, **{k: candidate[k] for k in ("reference", "commune_insee", "qpv_code",
                                                          "target_rome_codes")}})  # fmt: skip
-    scores = rank_pairs(model, pairs)
-    order = sorted(range(len(pairs)), key=lambda i: (-scores[i], str(rows[i]["id"])))
+    scores = rank_pairs(model, values)
+    order = sorted(range(len(values)), key=lambda i: (-scores[i], str(rows[i]["id"])))
     page = order[offset : offset + limit]
-    served = [(rows[i]["id"], offer_id, offset + n, float(scores[i]), snapshot(pairs[i].values))
+    served = [(rows[i]["id"], offer_id, offset + n, float(scores[i]), snapshot(values[i]))
               for n, i in enumerate(page, start=1)]  # fmt: skip
     params = {"limit": limit, "offset": offset, "pool": len(rows)}
     request_id, item_ids = _log(conn, "candidates_for_offer", accessor, model.version, params, served, None, offer_id)
     matches = [
-        Match(item_id, s[2], s[3], explain(pairs[i].values, pairs[i].evidence, model.version), s[4], rows[i])
+        Match(
+            item_id,
+            s[2],
+            s[3],
+            explain(values[i], feature_evidence(profiles[i], facts[i]), model.version),
+            s[4],
+            rows[i],
+        )
         for item_id, s, i in zip(item_ids, served, page, strict=True)
     ]
     return MatchList(request_id, "candidates_for_offer", model.version, None, "exact", len(order), matches,
