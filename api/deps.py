@@ -1,4 +1,8 @@
-"""FastAPI dependencies: a pooled connection per request, the embedder, the settings."""
+"""FastAPI dependencies: a pooled connection per request, the embedder, the settings.
+
+Dependencies that never block are `async def`: FastAPI runs a plain `def` dependency in the thread pool, and
+each hop (a queue hand-off and GIL switches) cost more than the dependency itself under concurrent requests.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from matching.config import Settings
 from matching.embeddings import Embedder
 
 
-def get_resources(request: Request) -> AppResources:
+async def get_resources(request: Request) -> AppResources:
     """The resources opened by the lifespan."""
     return request.app.state.resources
 
@@ -24,14 +28,14 @@ def get_conn(resources: Annotated[AppResources, Depends(get_resources)]) -> Iter
         yield conn
 
 
-def get_embedder(resources: Annotated[AppResources, Depends(get_resources)]) -> Embedder:
+async def get_embedder(resources: Annotated[AppResources, Depends(get_resources)]) -> Embedder:
     """The loaded embedder, or 503 while it is not available."""
     if resources.embedder is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "Le modèle d'embeddings n'est pas chargé.")
     return resources.embedder
 
 
-def get_app_settings(resources: Annotated[AppResources, Depends(get_resources)]) -> Settings:
+async def get_app_settings(resources: Annotated[AppResources, Depends(get_resources)]) -> Settings:
     """The application's settings."""
     return resources.settings
 

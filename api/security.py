@@ -81,7 +81,7 @@ def adviser_actor(adviser: CurrentAdviser, request: Request) -> Actor:
     return Actor(kind="adviser", id=str(adviser.id), request_id=request_id(request))
 
 
-def scoped_candidate_accessor(adviser: CurrentAdviser, conn: Conn, request: Request) -> CandidateAccessor:
+async def scoped_candidate_accessor(adviser: CurrentAdviser, conn: Conn, request: Request) -> CandidateAccessor:
     """A candidate accessor limited to the caller's structure (every structure for platform admins)."""
     structure_id = None if adviser.platform_scope else adviser.structure_id
     return CandidateAccessor(conn, adviser_actor(adviser, request), structure_id=structure_id)
@@ -90,7 +90,7 @@ def scoped_candidate_accessor(adviser: CurrentAdviser, conn: Conn, request: Requ
 ScopedCandidates = Annotated[CandidateAccessor, Depends(scoped_candidate_accessor)]
 
 
-def structure_admin(adviser: CurrentAdviser) -> AdviserIdentity:
+async def structure_admin(adviser: CurrentAdviser) -> AdviserIdentity:
     """The caller, when a structure or platform admin."""
     if adviser.role not in ("structure_admin", "platform_admin"):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "Réservé aux administrateurs de structure.")
