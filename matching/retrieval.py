@@ -15,6 +15,7 @@ rows only. JIT is off for these short queries.
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -351,7 +352,9 @@ def hybrid_offers(conn: psycopg.Connection, q: OfferQuery) -> HybridResult:
     are returned whenever they exist.
     """
     params = hybrid_params(q)
-    with conn.transaction():
+    # The plan's settings are local to a transaction: the caller's when there is one (no savepoint round trips).
+    in_transaction = conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+    with nullcontext() if in_transaction else conn.transaction():
         plan = "hnsw"
         if params["cells"] is not None and params["cell_count"] <= MAX_PLACE_CELLS:
             # The count also sets the exact plan's settings (an HNSW plan earlier in the same transaction left
