@@ -1621,9 +1621,6 @@ ALTER TABLE ONLY public.model_events
 ALTER TABLE ONLY public.model_events
     ADD CONSTRAINT model_events_version_fkey FOREIGN KEY (version) REFERENCES public.models(version);
 
-ALTER TABLE ONLY public.offer_exposure
-    ADD CONSTRAINT offer_exposure_offer_id_fkey FOREIGN KEY (offer_id) REFERENCES public.offers(id) ON DELETE CASCADE;
-
 ALTER TABLE ONLY public.offer_status_history
     ADD CONSTRAINT offer_status_history_offer_id_fkey FOREIGN KEY (offer_id) REFERENCES public.offers(id) ON DELETE CASCADE;
 
