@@ -7,7 +7,9 @@ lexical channel). The encoder is not run 150,000 times.
 
 Prints: data and index build times, index sizes, resident memory, p50/p95/p99 of both API directions and
 of the bare retrieval SQL in the same run, the CPU a request of the API, PostgreSQL and the load client in each
-direction, and filtered recall@10 of the semantic channel versus exact search.
+direction, and filtered recall@10 of the semantic channel versus exact search. Advisers call as the API scopes
+them: one per structure (~500 candidates each), each asking about its own candidates, and about the candidates of
+its structure for an offer; the candidates for an offer are also measured as a platform admin (every structure).
 
 Run from the repository root: ``python bench/ranking.py`` (``--scale 0.1`` for a quick check).
 """
@@ -232,22 +234,22 @@ class CpuMeter:
         return ", ".join(parts)
 
 
-def drive(urls: list[str], clients: int, headers: dict[str, str]) -> tuple[list[float], int]:
-    """Send the requests from `clients` threads; the latency of each (in the order of `urls`), and how many failed."""
-    latencies: list[float] = [0.0] * len(urls)
+def drive(requests: list[tuple[str, dict[str, str]]], clients: int) -> tuple[list[float], int]:
+    """Send (url, headers) requests from `clients` threads; the latency of each (in order), and how many failed."""
+    latencies: list[float] = [0.0] * len(requests)
     failures = [0]
     lock = threading.Lock()
-    queue = list(enumerate(urls))
+    queue = list(enumerate(requests))
 
     def worker() -> None:
-        with httpx.Client(timeout=30, headers=headers) as client:
+        with httpx.Client(timeout=30) as client:
             while True:
                 with lock:
                     if not queue:
                         return
-                    index, url = queue.pop()
+                    index, (url, headers) = queue.pop()
                 started = time.perf_counter()
-                response = client.get(url)
+                response = client.get(url, headers=headers)
                 elapsed = time.perf_counter() - started
                 with lock:
                     latencies[index] = elapsed
@@ -442,13 +444,22 @@ def main() -> None:
                 conn.rollback()
                 if args.build_only:
                     return
-            # A platform admin signed in through the local issuer, whose key lives in the API's home.
-            email = "bench@maillage.test"
+            # Advisers signed in through the local issuer (whose key lives in the API's home): one per structure, each
+            # asking for its own candidates and for the candidates of its structure to an offer, as the API scopes
+            # them; and a platform admin, whose candidates for an offer are every structure's (the worst case).
+            local = Settings(env="dev", home=tmp)
+            auth: dict[object, dict[str, str]] = {}
             with connect(url) as conn:
-                upsert_adviser(conn, structures[0], email, "platform_admin", subject=f"local:{email}")
+                for structure_id, email, role in [
+                    *((s, f"adviser{i}@maillage.test", "adviser") for i, s in enumerate(structures)),
+                    (structures[0], "admin@maillage.test", "platform_admin"),
+                ]:
+                    upsert_adviser(conn, structure_id, email, role, subject=f"local:{email}")
+                    token = sign_local_token(local, f"local:{email}", email, lifetime_s=4 * 3600)
+                    auth["admin" if role == "platform_admin" else structure_id] = {"Authorization": f"Bearer {token}"}
                 conn.commit()
-            token = sign_local_token(Settings(env="dev", home=tmp), f"local:{email}", email, lifetime_s=4 * 3600)
-            auth = {"Authorization": f"Bearer {token}"}
+            # Each offer is asked about by the advisers of one structure, in turn.
+            offer_asks = [(i, structures[n % len(structures)]) for n, i in enumerate(offer_ids)]
             port = _free_port()
             env = {**os.environ, "DATABASE_URL": url, "MAILLAGE_ENV": "dev", "MAILLAGE_HOME": tmp,
                    "MAILLAGE_DB_POOL_MAX_SIZE": str(args.clients + 2),
@@ -474,19 +485,21 @@ def main() -> None:
                         raise RuntimeError("API did not start: " + (api.stderr.read().decode()[-2000:] if api.stderr
                                                                      else ""))  # fmt: skip
                     time.sleep(0.2)
-                warm = [f"{base}/v1/candidates/{r['id']}/matches?limit=20" for r in cand[:20]]
-                drive(warm, args.clients, auth)
+                for_candidate = [(f"{base}/v1/candidates/{r['id']}/matches?limit=20", auth[r["structure_id"]])
+                                 for r in cand]  # fmt: skip
+                for_offer = [(f"{base}/v1/offers/{i}/matches?limit=20", auth[s]) for i, s in offer_asks]
+                for_offer_admin = [(f"{base}/v1/offers/{i}/matches?limit=20", auth["admin"]) for i in offer_ids]
+                drive(for_candidate[:20], args.clients)
                 # CPU a request tells where the time goes: on 2 cores, latency under load follows it.
                 meter = CpuMeter(api.pid, pgdata)
                 before = meter.read()
-                lat_c, fail_c = drive([f"{base}/v1/candidates/{r['id']}/matches?limit=20" for r in cand],
-                                      args.clients, auth)  # fmt: skip
+                lat_c, fail_c = drive(for_candidate, args.clients)
                 middle = meter.read()
-                lat_o, fail_o = drive([f"{base}/v1/offers/{i}/matches?limit=20" for i in offer_ids], args.clients,
-                                      auth)  # fmt: skip
+                lat_o, fail_o = drive(for_offer, args.clients)
                 after = meter.read()
-                if fail_c or fail_o:
-                    raise RuntimeError(f"{fail_c + fail_o} requests failed: latencies would be meaningless")
+                lat_a, fail_a = drive(for_offer_admin, args.clients)
+                if fail_c or fail_o or fail_a:
+                    raise RuntimeError(f"{fail_c + fail_o + fail_a} requests failed: latencies would be meaningless")
                 process = psutil.Process(api.pid)
                 rss = sum(p.memory_info().rss for p in [process, *process.children(recursive=True)])
                 lat_sql = bare_retrieval(url, queries, args.clients)
@@ -499,7 +512,9 @@ def main() -> None:
             print(f"  GET /v1/candidates/{{id}}/matches  {percentiles(lat_c)}  failures {fail_c}")
             print(f"  bare hybrid retrieval SQL          {percentiles(lat_sql)}")
             print(f"  GET /v1/offers/{{id}}/matches      {percentiles(lat_o)}  failures {fail_o} "
-                  "(a platform admin: every structure's candidates)")  # fmt: skip
+                  f"(advisers: their structure's candidates, ~{n_candidates // len(structures)})")  # fmt: skip
+            print(f"  GET /v1/offers/{{id}}/matches      {percentiles(lat_a)}  failures {fail_a} "
+                  f"(a platform admin: every structure's candidates, {n_candidates})")  # fmt: skip
             print(f"CPU a request, candidates direction: {CpuMeter.per_request(before, middle, len(cand))}")
             print(f"CPU a request, offers direction:     {CpuMeter.per_request(middle, after, len(offer_ids))}")
             print("offers for a candidate, by offers passing the candidate's filters (the exact plan's work):")
