@@ -57,8 +57,13 @@ SELECT ARRAY(SELECT DISTINCT m.code_rome_cible::text FROM rome_mobilites AS m
              SELECT f.label FROM rome_fiches AS f WHERE f.code_rome = ANY (%(codes)s::bpchar[])) AS job_labels
 """
 
+# What the reverse direction reads of the offer: its place, filters, vector and the facts of the features (not
+# `o.*`: the raw source record, the description and the text vectors would be read, sent and decoded for nothing).
 OFFER_FOR_MATCHING = """
-SELECT o.*, COALESCE(o.source_created_at, o.created_at) AS published_at,
+SELECT o.id, o.status, o.embedding, o.rome_code, o.contract_type, o.hours_per_week, o.part_time, o.work_schedule,
+       o.experience_required, o.experience_months, o.education_level, o.skills, o.languages, o.licences,
+       o.commune_insee, o.lat, o.lon, o.qpv_code, o.remote_work, o.positions,
+       COALESCE(o.source_created_at, o.created_at) AS published_at,
        c.name AS company_name, COALESCE(c.lee_member, false) AS lee_member,
        COALESCE(c.eq2030, false) AS eq2030, COALESCE(c.qpv_clause, false) AS qpv_clause,
        (SELECT count(*) FROM offer_exposure AS e

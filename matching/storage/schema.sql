@@ -1531,6 +1531,8 @@ CREATE INDEX rome_fiches_label_trgm_idx ON public.rome_fiches USING gin (label_s
 
 CREATE INDEX rome_mobilites_order_idx ON public.rome_mobilites USING btree (code_rome, ordre);
 
+CREATE INDEX rome_mobilites_target_idx ON public.rome_mobilites USING btree (code_rome_cible);
+
 CREATE INDEX rome_predictions_offer_idx ON public.rome_predictions USING btree (offer_id, created_at DESC);
 
 CREATE TRIGGER match_items_exposure AFTER INSERT ON public.match_items REFERENCING NEW TABLE AS new_items FOR EACH STATEMENT EXECUTE FUNCTION public.maillage_record_exposure();
