@@ -7,6 +7,7 @@ import uuid
 import numpy as np
 import pytest
 
+from matching.features import OfferFacts
 from matching.geo import haversine_km
 from matching.matches import (
     CANDIDATES_IN_REACH,
@@ -156,6 +157,23 @@ def test_candidates_for_offer_stay_in_the_callers_structure(conn, demo_database)
     assert served > 0
     with pytest.raises(OfferNotFound):
         candidates_for_offer(conn, accessor, 10**9, limit=10, default_radius_km=30)
+
+
+def test_the_offer_read_of_the_reverse_direction_carries_every_fact_of_the_features(conn, demo_database):
+    """Its named columns give the facts (and the place, filters, vector) of a read of the whole row."""
+    whole_row = OFFER_FOR_MATCHING.replace(OFFER_FOR_MATCHING[: OFFER_FOR_MATCHING.index("COALESCE(o.source_created")],
+                                           "\nSELECT o.*, ")  # fmt: skip
+    compared = 0
+    for offer in conn.execute("SELECT id FROM offers WHERE status = 'active' ORDER BY id LIMIT 40").fetchall():
+        read = conn.execute(OFFER_FOR_MATCHING, {"id": offer["id"]}, binary=True).fetchone()
+        full = conn.execute(whole_row, {"id": offer["id"]}, binary=True).fetchone()
+        assert OfferFacts.from_row(read) == OfferFacts.from_row(full)
+        for column in ("status", "lat", "lon", "commune_insee", "contract_type", "licences", "hours_per_week",
+                       "part_time", "rome_code", "mobility_from"):  # fmt: skip
+            assert read[column] == full[column]
+        assert np.array_equal(read["embedding"].to_numpy(), full["embedding"].to_numpy())
+        compared += 1
+    assert compared > 0
 
 
 def test_candidates_in_reach_are_the_full_precision_order(conn, demo_database):
