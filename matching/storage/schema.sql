@@ -1600,9 +1600,6 @@ ALTER TABLE ONLY public.match_items
     ADD CONSTRAINT match_items_candidate_id_fkey FOREIGN KEY (candidate_id) REFERENCES public.candidates(id) ON DELETE SET NULL;
 
 ALTER TABLE ONLY public.match_items
-    ADD CONSTRAINT match_items_offer_id_fkey FOREIGN KEY (offer_id) REFERENCES public.offers(id);
-
-ALTER TABLE ONLY public.match_items
     ADD CONSTRAINT match_items_request_id_fkey FOREIGN KEY (request_id) REFERENCES public.match_requests(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.match_requests
