@@ -116,6 +116,14 @@ ORDER BY c.embedding <=> %(query)s, s.id
 LIMIT %(pool)s
 """
 
+# What stage 2 and the served list read of a candidate scored for an offer (data minimisation: not the vectors, the
+# birth year or the eligibility); a test checks that the profile built from them is the whole row's.
+SCORED_CANDIDATE_COLUMNS = (
+    "reference", "commune_insee", "qpv_code", "target_rome_codes", "skills", "summary", "max_commute_km",
+    "unavailable_schedules", "part_time_only", "desired_contracts", "desired_hours_min", "desired_hours_max",
+    "education_level", "experience_months", "licences", "languages",
+)  # fmt: skip
+
 # The request and its items in one statement (one round trip); item ids come back in rank order.
 INSERT_SERVED_LIST = """
 WITH request AS (
@@ -372,7 +380,7 @@ def candidates_for_offer(
     now = now or datetime.now(UTC)
     offer_code = (offer["rome_code"] or "").strip()
     values, facts, profiles, rows = [], [], [], []
-    candidates = accessor.get_many([hit["id"] for hit in reach], purpose="match")
+    candidates = accessor.get_many([hit["id"] for hit in reach], purpose="match", columns=SCORED_CANDIDATE_COLUMNS)
     offer_facts = OfferFacts.from_row({**offer, "lexical": None})
     for hit in reach:
         candidate = candidates[hit["id"]]

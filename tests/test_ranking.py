@@ -7,11 +7,12 @@ import uuid
 import numpy as np
 import pytest
 
-from matching.features import OfferFacts
+from matching.features import CandidateProfile, OfferFacts
 from matching.geo import haversine_km
 from matching.matches import (
     CANDIDATES_IN_REACH,
     OFFER_FOR_MATCHING,
+    SCORED_CANDIDATE_COLUMNS,
     OfferNotFound,
     apply_exposure_cap,
     candidates_for_offer,
@@ -214,6 +215,22 @@ def test_batched_candidate_read_stays_in_scope_and_audits_each_read(conn, demo_d
     assert accessor.get_many([], purpose="match") == {}
     platform = CandidateAccessor(conn, SYSTEM_ACTOR, structure_id=None)
     assert set(platform.get_many([*others, *mine], purpose="match")) == set(others) | set(mine)
+
+
+def test_scored_candidates_are_read_with_their_profile_only_and_audited(conn, demo_database):
+    """The reverse direction reads the columns of the profile (no vectors), which build the whole row's profile."""
+    rows = conn.execute("SELECT id, structure_id FROM candidates ORDER BY reference").fetchall()
+    structure = rows[0]["structure_id"]
+    mine = [r["id"] for r in rows if r["structure_id"] == structure]
+    accessor = CandidateAccessor(conn, SYSTEM_ACTOR, structure_id=structure)
+    narrow = accessor.get_many([r["id"] for r in rows], purpose="match", columns=SCORED_CANDIDATE_COLUMNS)
+    whole = accessor.get_many([r["id"] for r in rows], purpose="match")
+    assert set(narrow) == set(whole) == set(mine)
+    for candidate_id, row in narrow.items():
+        assert set(row) == {"id", "structure_id", *SCORED_CANDIDATE_COLUMNS}
+        assert CandidateProfile.from_row(row) == CandidateProfile.from_row(whole[candidate_id])
+    audited = conn.execute("SELECT object_id FROM audit_log WHERE action = 'match'").fetchall()
+    assert sorted(a["object_id"] for a in audited) == sorted(str(i) for i in mine * 2)
 
 
 def test_job_code_channel_keeps_a_short_offer_of_the_target_job(conn, embedder, demo_database):

@@ -512,7 +512,8 @@ def shortlist_csv(request: Request, web: SessionDep, accessor: AccessorDep, conn
                                               "message": "Cochez au moins une mise en relation à exporter."},
                      web, status_code=422)  # fmt: skip
     candidate_ids = list({item["candidate_id"] for item in items if item["candidate_id"] is not None})
-    references = {c: row["reference"] for c, row in accessor.get_many(candidate_ids, "export_shortlist").items()}
+    read = accessor.get_many(candidate_ids, "export_shortlist", columns=("reference",))
+    references = {c: row["reference"] for c, row in read.items()}
     events = latest_events(conn, accessor, candidate_ids)
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")

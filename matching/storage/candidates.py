@@ -6,6 +6,7 @@ import hashlib
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 import psycopg
@@ -43,14 +44,15 @@ WHERE id = %(id)s AND (%(structure_id)s::uuid IS NULL OR structure_id = %(struct
 """
 
 # Several candidates of the scope in one statement, with one audit entry per candidate read (as `get` writes).
+# A `psycopg.sql` template: `{columns}`, every column or those the caller needs (see CandidateAccessor.get_many).
 SELECT_CANDIDATES_IN_SCOPE_AUDITED = """
 WITH found AS (
-    SELECT * FROM candidates
+    SELECT {columns} FROM candidates
     WHERE id = ANY (%(ids)s::uuid[]) AND (%(structure_id)s::uuid IS NULL OR structure_id = %(structure_id)s::uuid)
 ),
 audited AS (
     INSERT INTO audit_log (actor_kind, actor_id, structure_id, action, object_kind, object_id, request_id, details)
-    SELECT %(actor_kind)s, %(actor_id)s, f.structure_id, %(action)s, 'candidate', f.id::text, %(request_id)s, '{}'
+    SELECT %(actor_kind)s, %(actor_id)s, f.structure_id, %(action)s, 'candidate', f.id::text, %(request_id)s, '{{}}'
     FROM found AS f ORDER BY f.id
 )
 SELECT * FROM found
@@ -212,6 +214,15 @@ class CandidateRecord:
     consent: bool = field(default=True)
 
 
+@lru_cache(maxsize=16)
+def _select_in_scope_audited(columns: tuple[str, ...] | None) -> sql.Composed:
+    if columns is None:
+        selected = sql.SQL("*")
+    else:
+        selected = sql.SQL(", ").join(sql.Identifier(c) for c in dict.fromkeys(("id", "structure_id", *columns)))
+    return sql.SQL(SELECT_CANDIDATES_IN_SCOPE_AUDITED).format(columns=selected)
+
+
 class CandidateNotFound(LookupError):
     """No candidate with this id in the caller's scope (other structures' candidates look absent)."""
 
@@ -251,15 +262,19 @@ class CandidateAccessor:
         record_audit(self.conn, self.actor, purpose, "candidate", str(candidate_id), row["structure_id"])
         return row
 
-    def get_many(self, candidate_ids: list[uuid.UUID], purpose: str = "read") -> dict[uuid.UUID, dict[str, Any]]:
+    def get_many(
+        self, candidate_ids: list[uuid.UUID], purpose: str = "read", columns: tuple[str, ...] | None = None
+    ) -> dict[uuid.UUID, dict[str, Any]]:
         """Read several candidates of the scope in one query, auditing each; ids out of scope are left out.
 
-        Rows come in PostgreSQL's binary format: a profile vector read as text costs ~0.1 ms to parse, a tenth of a
-        ranking request for 40 candidates. The place column `pt` (cube, no Python type) is then raw bytes.
+        `columns`: only these (with `id` and `structure_id`), for a caller that needs no more: data minimisation,
+        and the profile vectors (2.3 kB a candidate, out of line) are not read for nothing. Rows come in
+        PostgreSQL's binary format: a profile vector read as text costs ~0.1 ms to parse. The place column `pt`
+        (cube, no Python type) is then raw bytes.
         """
         if not candidate_ids:
             return {}
-        rows = self.conn.execute(SELECT_CANDIDATES_IN_SCOPE_AUDITED, {
+        rows = self.conn.execute(_select_in_scope_audited(columns), {
             "ids": list(candidate_ids), "structure_id": self.structure_id, "actor_kind": self.actor.kind,
             "actor_id": self.actor.id, "action": purpose, "request_id": self.actor.request_id,
         }, binary=True).fetchall()  # fmt: skip
