@@ -76,27 +76,29 @@ WHERE o.id = %(id)s
 # Reverse direction: the caller's caseload is small, so an exact scan; each candidate's own commute radius
 # (or the default) around the offer, its contracts, hours and licences. Candidates without an address point
 # are placed at their commune's centre. Returns ids and measures only; the profiles of the best are then read
-# through the accessor.
+# through the accessor. `{scope}`: nothing (every structure, for platform admins) or one structure's condition.
 LARGEST_COMMUTE_KM = "SELECT max(max_commute_km) AS km FROM candidates WHERE status = 'active'"
-CANDIDATES_IN_REACH = f"""
+# The offer's place, computed once (an InitPlan): a generic plan would compute it again for every candidate.
+_CENTRE = "(SELECT ll_to_earth(%(lat)s, %(lon)s)::cube)"
+_CANDIDATES_IN_REACH = f"""
 WITH located AS (
     SELECT c.id, c.pt, c.embedding_half, c.max_commute_km, c.desired_contracts, c.licences, c.desired_hours_min,
            c.desired_hours_max, c.part_time_only
     FROM candidates AS c
     WHERE c.status = 'active' AND c.pt IS NOT NULL AND earth_box(ll_to_earth(%(lat)s, %(lon)s), %(reach_m)s) @> c.pt
-      AND (%(structure_id)s::uuid IS NULL OR c.structure_id = %(structure_id)s::uuid)
+      {{scope}}
     UNION ALL
     SELECT c.id, cm.pt, c.embedding_half, c.max_commute_km, c.desired_contracts, c.licences, c.desired_hours_min,
            c.desired_hours_max, c.part_time_only
     FROM candidates AS c JOIN communes AS cm ON cm.insee = c.commune_insee
     WHERE c.status = 'active' AND c.pt IS NULL AND earth_box(ll_to_earth(%(lat)s, %(lon)s), %(reach_m)s) @> cm.pt
-      AND (%(structure_id)s::uuid IS NULL OR c.structure_id = %(structure_id)s::uuid)
+      {{scope}}
 ),
 shortlist AS MATERIALIZED (
     SELECT c.id, c.pt
     FROM located AS c
     WHERE c.embedding_half IS NOT NULL
-      AND cube_distance(c.pt, ll_to_earth(%(lat)s, %(lon)s)::cube)
+      AND cube_distance(c.pt, {_CENTRE})
           < 2 * 6378168.0 * sin(least(COALESCE(c.max_commute_km, %(default_radius_km)s) * 1000, pi() * 6378168.0)
                                 / (2 * 6378168.0))
       AND (cardinality(c.desired_contracts) = 0 OR %(contract)s = ANY (c.desired_contracts))
@@ -108,13 +110,23 @@ shortlist AS MATERIALIZED (
     LIMIT %(pool)s + {RERANK_MARGIN}
 )
 SELECT s.id, 1 - (c.embedding <=> %(query)s) AS similarity,
-       2 * 6378168.0 * asin(least(cube_distance(s.pt, ll_to_earth(%(lat)s, %(lon)s)::cube) / (2 * 6378168.0), 1.0))
+       2 * 6378168.0 * asin(least(cube_distance(s.pt, {_CENTRE}) / (2 * 6378168.0), 1.0))
        / 1000 AS distance_km
 FROM shortlist AS s
 JOIN candidates AS c ON c.id = s.id
 ORDER BY c.embedding <=> %(query)s, s.id
 LIMIT %(pool)s
 """
+# Every structure's candidates (platform admins): custom plans, fitted to how many candidates the box holds.
+CANDIDATES_IN_REACH = _CANDIDATES_IN_REACH.replace("{scope}", "")
+# One structure's (an adviser's caseload): planning this statement cost as much as running it, so it runs prepared,
+# on one generic plan per connection. Same run, 200 offers × 5, each an adviser's: 3.08 → 1.61 ms (mean), the same
+# candidates and similarities.
+CANDIDATES_IN_REACH_OF_STRUCTURE = _CANDIDATES_IN_REACH.replace("{scope}", "AND c.structure_id = %(structure_id)s")
+GENERIC_PLANS = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"
+# The connection's setting (matching.storage.database.configure_connection).
+CUSTOM_PLANS = "SELECT set_config('plan_cache_mode', 'force_custom_plan', true)"
+
 
 # What stage 2 and the served list read of a candidate scored for an offer (data minimisation: not the vectors, the
 # birth year or the eligibility); a test checks that the profile built from them is the whole row's.
@@ -145,6 +157,18 @@ SELECT r.id AS request_id, i.id AS item_id
 FROM request AS r LEFT JOIN items AS i ON true
 ORDER BY i.rank
 """
+
+
+def candidates_in_reach(conn: psycopg.Connection, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Candidates within their own commute of the offer, nearest in meaning first: one structure's or every one's."""
+    if params["structure_id"] is None:
+        return conn.execute(CANDIDATES_IN_REACH, params).fetchall()
+    # One round trip; the generic plan for this statement only, the connection's others keep custom plans.
+    with conn.pipeline():
+        conn.execute(GENERIC_PLANS)
+        cursor = conn.execute(CANDIDATES_IN_REACH_OF_STRUCTURE, params, prepare=True)
+        conn.execute(CUSTOM_PLANS)
+    return cursor.fetchall()
 
 
 class MissingLocation(ValueError):
@@ -367,13 +391,13 @@ def candidates_for_offer(
     lat, lon = _locate(conn, offer)
     largest = conn.execute(LARGEST_COMMUTE_KM).fetchone()["km"] or 0
     reach_km = max(largest, default_radius_km)
-    reach = conn.execute(CANDIDATES_IN_REACH, {
+    reach = candidates_in_reach(conn, {
         "reach_m": reach_km * 1000,
         "query": offer["embedding"], "lat": lat, "lon": lon, "structure_id": accessor.structure_id,
         "default_radius_km": default_radius_km, "contract": offer["contract_type"], "licences": offer["licences"],
         "hours": offer["hours_per_week"], "part_time": offer["part_time"],
         "pool": offset + limit + REVERSE_POOL_EXTRA,
-    }).fetchall()  # fmt: skip
+    })  # fmt: skip
     record_audit(conn, accessor.actor, "match_search", "candidate", None, accessor.structure_id,
                  {"offer_id": offer_id, "ids": [str(r["id"]) for r in reach]})  # fmt: skip
     model = model or load_active_model(conn)

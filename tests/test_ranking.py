@@ -16,6 +16,7 @@ from matching.matches import (
     OfferNotFound,
     apply_exposure_cap,
     candidates_for_offer,
+    candidates_in_reach,
     offers_for_candidate,
 )
 from matching.retrieval import (
@@ -196,6 +197,33 @@ def test_candidates_in_reach_are_the_full_precision_order(conn, demo_database):
         assert [r["id"] for r in served] == [r["id"] for r in reference]
         assert [r["similarity"] for r in served] == [r["similarity"] for r in reference]
         compared += len(served)
+    assert compared > 0
+
+
+def test_one_structures_candidates_in_reach_on_a_generic_plan_are_the_exact_order(conn, demo_database):
+    """A structure's statement, prepared on a generic plan, gives the full-precision order of its candidates."""
+    shortlist_limit = "    LIMIT %(pool)s + " + str(RERANK_MARGIN) + "\n"
+    every_candidate = CANDIDATES_IN_REACH.replace(shortlist_limit, "\n").replace("LIMIT %(pool)s", "")
+    structures = [r["structure_id"] for r in conn.execute("SELECT DISTINCT structure_id FROM candidates")]
+    compared = 0
+    for offer_row in conn.execute("SELECT id FROM offers WHERE status = 'active' ORDER BY id LIMIT 10").fetchall():
+        offer = conn.execute(OFFER_FOR_MATCHING, {"id": offer_row["id"]}, binary=True).fetchone()
+        if offer["lat"] is None:
+            continue
+        params = {"reach_m": 60_000, "query": offer["embedding"], "lat": offer["lat"], "lon": offer["lon"],
+                  "default_radius_km": 30, "contract": offer["contract_type"], "licences": offer["licences"],
+                  "hours": offer["hours_per_week"], "part_time": offer["part_time"], "pool": 3}  # fmt: skip
+        everyone = conn.execute(every_candidate, {**params, "structure_id": None}).fetchall()
+        owner = {r["id"]: r["structure_id"] for r in conn.execute("SELECT id, structure_id FROM candidates")}
+        for structure in structures:
+            # Six times: psycopg prepares a statement from its first use; the plan must not change the rows.
+            for _ in range(6):
+                served = candidates_in_reach(conn, {**params, "structure_id": structure})
+                reference = [r for r in everyone if owner[r["id"]] == structure][:3]
+                assert [(r["id"], r["similarity"]) for r in served] == [(r["id"], r["similarity"]) for r in reference]
+            compared += len(served)
+        # The generic plan was this statement's only: the connection's other statements keep custom plans.
+        assert conn.execute("SHOW plan_cache_mode").fetchone()["plan_cache_mode"] == "force_custom_plan"
     assert compared > 0
 
 
