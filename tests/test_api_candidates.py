@@ -9,7 +9,7 @@ import pytest
 from access_world import candidate_payload, field_errors
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from matching.auth.tokens import LOCAL_ISSUER, LOCAL_KID, sign_local_token
+from matching.auth.tokens import LOCAL_ISSUER, LOCAL_KID, VERIFIED_TTL_S, TokenVerifier, sign_local_token
 
 
 def test_create_read_update_close_with_reembedding(world_client, conn):
@@ -100,6 +100,37 @@ def _foreign_token(settings, **claims) -> str:
     payload = {"iss": LOCAL_ISSUER, "aud": settings.oidc_audience, "sub": "local:adviser_a@example.org",
                "iat": now, "exp": now + 600, **claims}  # fmt: skip
     return jwt.encode(payload, key, algorithm="RS256", headers={"kid": LOCAL_KID})
+
+
+def test_a_verified_token_is_kept_until_it_expires_and_no_longer(settings, monkeypatch):
+    """A token's signature is checked once; again past its expiry (with the leeway), the cache's TTL or eviction."""
+    checks = []
+    real_decode = jwt.decode
+
+    def counting_decode(*args, **kwargs):
+        if kwargs.get("options", {}).get("verify_signature", True):
+            checks.append(args[0])
+        return real_decode(*args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting_decode)
+    now = [time.time()]
+    verifier = TokenVerifier(settings, clock=lambda: now[0], max_verified=2)
+    sub, email = "local:adviser_a@example.org", "adviser_a@example.org"
+    long_lived = sign_local_token(settings, sub, email, lifetime_s=3600, now=now[0])
+    claims = verifier.verify(long_lived)
+    assert verifier.verify(long_lived) == claims and len(checks) == 1
+    now[0] += VERIFIED_TTL_S  # the cache's limit, well before the token's expiry
+    assert verifier.verify(long_lived) == claims and len(checks) == 2
+    short = sign_local_token(settings, sub, email, lifetime_s=10, now=now[0] - VERIFIED_TTL_S)
+    verifier.verify(short)
+    assert len(checks) == 3
+    now[0] += 1  # past the short token's expiry and leeway on the verifier's clock: checked again
+    verifier.verify(short)
+    assert len(checks) == 4
+    third = sign_local_token(settings, "local:adviser_b@example.org", "adviser_b@example.org")
+    verifier.verify(third)  # two entries at most: the oldest (the long-lived token) goes
+    verifier.verify(long_lived)
+    assert len(checks) == 6
 
 
 def test_tokens_are_checked(world_client, settings):
