@@ -39,6 +39,7 @@ from matching.retrieval import (
 from matching.scoring import RankingModel, load_active_model
 from matching.storage.audit import record_audit
 from matching.storage.candidates import CandidateAccessor, candidate_key
+from matching.storage.database import fetch_on_generic_plan
 
 MAX_LIMIT = 100
 MAX_OFFSET = 400
@@ -123,9 +124,6 @@ CANDIDATES_IN_REACH = _CANDIDATES_IN_REACH.replace("{scope}", "")
 # on one generic plan per connection. Same run, 200 offers × 5, each an adviser's: 3.08 → 1.61 ms (mean), the same
 # candidates and similarities.
 CANDIDATES_IN_REACH_OF_STRUCTURE = _CANDIDATES_IN_REACH.replace("{scope}", "AND c.structure_id = %(structure_id)s")
-GENERIC_PLANS = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"
-# The connection's setting (matching.storage.database.configure_connection).
-CUSTOM_PLANS = "SELECT set_config('plan_cache_mode', 'force_custom_plan', true)"
 
 
 # What stage 2 and the served list read of a candidate scored for an offer (data minimisation: not the vectors, the
@@ -163,12 +161,7 @@ def candidates_in_reach(conn: psycopg.Connection, params: dict[str, Any]) -> lis
     """Candidates within their own commute of the offer, nearest in meaning first: one structure's or every one's."""
     if params["structure_id"] is None:
         return conn.execute(CANDIDATES_IN_REACH, params).fetchall()
-    # One round trip; the generic plan for this statement only, the connection's others keep custom plans.
-    with conn.pipeline():
-        conn.execute(GENERIC_PLANS)
-        cursor = conn.execute(CANDIDATES_IN_REACH_OF_STRUCTURE, params, prepare=True)
-        conn.execute(CUSTOM_PLANS)
-    return cursor.fetchall()
+    return fetch_on_generic_plan(conn, CANDIDATES_IN_REACH_OF_STRUCTURE, params)
 
 
 class MissingLocation(ValueError):

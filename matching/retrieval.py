@@ -22,9 +22,11 @@ from functools import lru_cache
 import numpy as np
 import psycopg
 
+from matching.domain import CONTRACT_TYPES
 from matching.features import STOPWORDS
 from matching.geo import chord_for_arc, place_cells
 from matching.referentiels.text import fold
+from matching.storage.database import fetch_on_generic_plan
 
 # Candidate-list size of the HNSW walk: pgvector's default (40) loses too many true neighbours at k=10+.
 HNSW_EF_SEARCH = 200
@@ -92,13 +94,36 @@ HARD_FILTERS = """
 """
 
 
+
+def _rewritten(filters: str, old: str, new: str) -> str:
+    if filters.count(old) != 1:
+        raise RuntimeError(f"HARD_FILTERS changed: cannot rewrite {old!r}")
+    return filters.replace(old, new)
+
+
+# The search's centre and the query's half-precision vector, computed once (sub-selects: InitPlans). A generic plan
+# would compute them again for every row it filters or ranks.
+_CENTRE = "(SELECT ll_to_earth(%(lat)s, %(lon)s)::cube)"
+_QUERY_HALF = "(SELECT %(query)s::halfvec(384))"
 # The exact plan reads the grid cells that cover the circle from the covering B-tree (migration 0009), then keeps
 # the offers within the radius; beyond MAX_PLACE_CELLS cells (radii of ~150 km and more, where the HNSW plan runs
-# first) its fallback reads the box instead.
-_BOX = "earth_box(ll_to_earth(%(lat)s, %(lon)s), %(radius_m)s) @> o.pt"
-_HARD_FILTERS_BY_CELLS = HARD_FILTERS.replace(_BOX, "o.place_cell = ANY (%(cells)s::int[])")
-if _HARD_FILTERS_BY_CELLS == HARD_FILTERS:
-    raise RuntimeError("the cell filters must replace the box condition of HARD_FILTERS")
+# first) its fallback reads the box instead, on custom plans.
+# By grid cells it runs on one generic plan per connection (matching.storage.database.fetch_on_generic_plan):
+# planning it cost ~2 ms a search. A generic plan cannot fold a parameter's NULL test, so the index conditions
+# stand alone: the radius is always set on this plan, and the contract types are always a list (`contract_types`,
+# every type when the candidate states no preference).
+_HARD_FILTERS_BY_CELLS = _rewritten(
+    _rewritten(
+        HARD_FILTERS,
+        """AND (%(radius_m)s::float8 IS NULL
+         OR (earth_box(ll_to_earth(%(lat)s, %(lon)s), %(radius_m)s) @> o.pt
+             AND cube_distance(o.pt, ll_to_earth(%(lat)s, %(lon)s)::cube) < %(chord_m)s))""",
+        f"""AND o.place_cell = ANY (%(cells)s::int[])
+    AND cube_distance(o.pt, {_CENTRE}) < %(chord_m)s""",
+    ),
+    "AND (%(contracts)s::text[] IS NULL OR o.contract_type = ANY (%(contracts)s::text[]))",
+    "AND o.contract_type = ANY (%(contract_types)s::text[])",
+)
 MAX_PLACE_CELLS = 5000
 
 # The HNSW walk filters on the chord alone: with the box condition the planner would take the GiST index
@@ -127,10 +152,7 @@ LIMIT %(walk)s
 
 # Great-circle distance in km from the chord between two `ll_to_earth` points: the same value as earth_distance
 # (whose SQL-language helpers cost ~25–55 µs a call, against ~0.1 µs for this arithmetic on the C cube_distance).
-_ARC_KM = (
-    "(2 * 6378168.0 * asin(least(cube_distance({pt}, ll_to_earth(%(lat)s, %(lon)s)::cube) / (2 * 6378168.0), "
-    "1.0)) / 1000)"
-)
+_ARC_KM = f"(2 * 6378168.0 * asin(least(cube_distance({{pt}}, {_CENTRE}) / (2 * 6378168.0), 1.0)) / 1000)"
 # Channel ranks, then one row per offer of the pool with what stage 2 reads. The lexical measure of a pool row
 # is the cover-density rank (a feature of the model); it costs ~25 µs a matching row, so only pool rows pay it.
 _POOL_AND_DETAILS = f"""
@@ -192,10 +214,10 @@ lex AS ({{lexical}}),
 {_POOL_AND_DETAILS}
 """
 # The words are matched inside the scan: the filtered rows carry a rank, not their text vector.
-_FILTERED = """
-    SELECT o.id, o.embedding_half <=> %(query)s::halfvec(384) AS approx, o.rome_code{lexical}
+_FILTERED = f"""
+    SELECT o.id, o.embedding_half <=> {_QUERY_HALF} AS approx, o.rome_code{{lexical}}
     FROM offers AS o
-    WHERE {filters}
+    WHERE {{filters}}
 """
 _LEXICAL_IN_SCAN = """,
            CASE WHEN o.lexical_tsv @@ (SELECT q FROM tsq) THEN ts_rank(o.lexical_tsv, (SELECT q FROM tsq), 32) END
@@ -329,6 +351,7 @@ def hybrid_params(q: OfferQuery) -> dict:
         "cells": None if cells is None else "{" + ",".join(map(str, cells)) + "}",
         "cell_count": None if cells is None else len(cells),
         "contracts": contracts,
+        "contract_types": contracts or list(CONTRACT_TYPES),
         "hours_min": f.hours_min,
         "hours_max": f.hours_max,
         "part_time_only": f.part_time_only,
@@ -388,4 +411,6 @@ def _run_hybrid(conn: psycopg.Connection, plan: str, params: dict, settings: boo
         conn.execute(EXACT_SESSION_SETTINGS)
     by_cells = params["cells"] is not None and params["cell_count"] <= MAX_PLACE_CELLS
     sql = hybrid_exact_sql(by_cells, lexical_scan=plan != "exact-dense")
+    if by_cells:
+        return fetch_on_generic_plan(conn, sql, params, binary=True)
     return conn.execute(sql, params, binary=True).fetchall()

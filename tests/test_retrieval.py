@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -189,6 +191,26 @@ def test_wanted_contract_types_are_index_keys_of_one_scan(conn, random_offers):
     assert {r["id"]: (r["ranks"].get("semantic"), r["ranks"].get("lexical"), r["ranks"].get("job"), r["similarity"])
             for r in result.rows} == ranks  # fmt: skip
     assert {r["contract_type"] for r in result.rows} == {"MIS", "CDD"}
+
+
+def test_the_generic_plan_of_the_exact_statement_reads_both_index_keys(conn, random_offers):
+    """The exact plan by cells runs on a generic plan: its index keys stand alone, its per-query values once."""
+    sql = hybrid_exact_sql(True)
+    names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", sql)))
+    positional = re.sub(r"%\((\w+)\)s", lambda m: f"${names.index(m.group(1)) + 1}", sql)
+    with conn.transaction(force_rollback=True):
+        conn.execute(EXACT_SESSION_SETTINGS)
+        conn.execute("SET LOCAL enable_seqscan = off")
+        conn.execute("SET LOCAL enable_bitmapscan = off")
+        lines = [r["QUERY PLAN"] for r in conn.execute(f"EXPLAIN (GENERIC_PLAN, VERBOSE) {positional}").fetchall()]
+    plan = "\n".join(lines)
+    contract, cells = names.index("contract_types") + 1, names.index("cells") + 1
+    assert f"Index Cond: ((o_2.contract_type = ANY (${contract})) AND (o_2.place_cell = ANY (${cells})))" in plan, plan
+    # The scan's own lines (before its InitPlans): the centre and the half-precision query are not computed per row.
+    start = next(i for i, line in enumerate(lines) if "Index Only Scan using offers_retrieval_cover_idx" in line)
+    scan = lines[start : next(i for i in range(start, len(lines)) if lines[i].strip().startswith("InitPlan"))]
+    assert any("Output:" in line for line in scan) and any("Filter:" in line for line in scan), "\n".join(scan)
+    assert not any("ll_to_earth" in line or "::halfvec" in line for line in scan), "\n".join(scan)
 
 
 def test_chord_matches_arc_for_small_and_large_distances():

@@ -16,15 +16,37 @@ def _json_dumps(value: object) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY)
 
 
+CUSTOM_PLANS = "force_custom_plan"
+_PLAN_MODE = "SELECT set_config('plan_cache_mode', %(mode)s, true)"
+
+
 def configure_connection(conn: psycopg.Connection) -> None:
     """Prepare a new connection: pgvector types, fast JSON, plans fitted to each query's parameters."""
     register_vector(conn)
     # A ranking request decodes the skills of ~150 offers and encodes 20 feature snapshots: orjson, not json.
     set_json_dumps(_json_dumps, conn)
     set_json_loads(orjson.loads, conn)
-    # Generic plans ignore how selective a radius or filter is; matching queries need custom ones.
-    conn.execute("SET plan_cache_mode = force_custom_plan")
+    # Generic plans ignore how selective a radius or filter is; matching queries need custom ones (see
+    # fetch_on_generic_plan for the statements written for one generic plan).
+    conn.execute(f"SET plan_cache_mode = {CUSTOM_PLANS}")
     conn.commit()
+
+
+def fetch_on_generic_plan(
+    conn: psycopg.Connection, query: str, params: dict, binary: bool = False
+) -> list[dict]:
+    """Run a statement prepared on one generic plan per connection; the connection's others keep custom plans.
+
+    For statements that cost about as much to plan as to run, and are written so that a plan made without their
+    parameters' values fits them all: index conditions not hidden behind a parameter's NULL test, and values
+    derived from parameters (a place, a cast vector) computed once by a sub-select, not for every row. One round
+    trip (a pipeline: the mode for this statement only, the statement, the mode back).
+    """
+    with conn.pipeline():
+        conn.execute(_PLAN_MODE, {"mode": "force_generic_plan"})
+        cursor = conn.execute(query, params, prepare=True, binary=binary)
+        conn.execute(_PLAN_MODE, {"mode": CUSTOM_PLANS})
+    return cursor.fetchall()
 
 
 def connect(conninfo: str, **kwargs) -> psycopg.Connection:
