@@ -9,7 +9,8 @@ areas, the words of the semantic shortlist and of the job channel only). Beyond 
 radius, the HNSW walk on the half-precision graph under the filters (iterative scan), re-ranked the same way; its
 lexical channel ranks only the offers the walk and the job channel found. An under-filled walk falls back to the
 exact plan. The cover-density rank (ts_rank_cd of the whole text), a feature of the model, is computed for pool
-rows only. JIT is off for these short queries.
+rows only. JIT is off for these short queries. The exact plan by grid cells runs on one generic plan per connection
+(planning it cost ~2 ms a search); the HNSW plan and the box fallback are planned for each search.
 """
 
 from __future__ import annotations
