@@ -95,7 +95,6 @@ HARD_FILTERS = """
 """
 
 
-
 def _rewritten(filters: str, old: str, new: str) -> str:
     if filters.count(old) != 1:
         raise RuntimeError(f"HARD_FILTERS changed: cannot rewrite {old!r}")
