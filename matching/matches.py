@@ -29,6 +29,8 @@ from matching.features import (
 from matching.indexing import TextEncoder, embed_pending_candidates
 from matching.referentiels.lookup import commune
 from matching.retrieval import (
+    ARC_KM,
+    CENTRE,
     CHANNEL_DEPTH,
     RERANK_MARGIN,
     HardFilters,
@@ -79,8 +81,6 @@ WHERE o.id = %(id)s
 # are placed at their commune's centre. Returns ids and measures only; the profiles of the best are then read
 # through the accessor. `{scope}`: nothing (every structure, for platform admins) or one structure's condition.
 LARGEST_COMMUTE_KM = "SELECT max(max_commute_km) AS km FROM candidates WHERE status = 'active'"
-# The offer's place, computed once (an InitPlan): a generic plan would compute it again for every candidate.
-_CENTRE = "(SELECT ll_to_earth(%(lat)s, %(lon)s)::cube)"
 _CANDIDATES_IN_REACH = f"""
 WITH located AS (
     SELECT c.id, c.pt, c.embedding_half, c.max_commute_km, c.desired_contracts, c.licences, c.desired_hours_min,
@@ -99,7 +99,7 @@ shortlist AS MATERIALIZED (
     SELECT c.id, c.pt
     FROM located AS c
     WHERE c.embedding_half IS NOT NULL
-      AND cube_distance(c.pt, {_CENTRE})
+      AND cube_distance(c.pt, {CENTRE})
           < 2 * 6378168.0 * sin(least(COALESCE(c.max_commute_km, %(default_radius_km)s) * 1000, pi() * 6378168.0)
                                 / (2 * 6378168.0))
       AND (cardinality(c.desired_contracts) = 0 OR %(contract)s = ANY (c.desired_contracts))
@@ -110,9 +110,7 @@ shortlist AS MATERIALIZED (
     ORDER BY (c.embedding_half <=> %(query)s::halfvec(384)) + 0, c.id
     LIMIT %(pool)s + {RERANK_MARGIN}
 )
-SELECT s.id, 1 - (c.embedding <=> %(query)s) AS similarity,
-       2 * 6378168.0 * asin(least(cube_distance(s.pt, {_CENTRE}) / (2 * 6378168.0), 1.0))
-       / 1000 AS distance_km
+SELECT s.id, 1 - (c.embedding <=> %(query)s) AS similarity, {ARC_KM.format(pt="s.pt")} AS distance_km
 FROM shortlist AS s
 JOIN candidates AS c ON c.id = s.id
 ORDER BY c.embedding <=> %(query)s, s.id

@@ -102,8 +102,9 @@ def _rewritten(filters: str, old: str, new: str) -> str:
 
 
 # The search's centre and the query's half-precision vector, computed once (sub-selects: InitPlans). A generic plan
-# would compute them again for every row it filters or ranks.
-_CENTRE = "(SELECT ll_to_earth(%(lat)s, %(lon)s)::cube)"
+# would compute them again for every row it filters or ranks. The reverse direction (matching.matches) uses both
+# CENTRE and ARC_KM too.
+CENTRE = "(SELECT ll_to_earth(%(lat)s, %(lon)s)::cube)"
 _QUERY_HALF = "(SELECT %(query)s::halfvec(384))"
 # The exact plan reads the grid cells that cover the circle from the covering B-tree (migration 0009), then keeps
 # the offers within the radius; beyond MAX_PLACE_CELLS cells (radii of ~150 km and more, where the HNSW plan runs
@@ -119,7 +120,7 @@ _HARD_FILTERS_BY_CELLS = _rewritten(
          OR (earth_box(ll_to_earth(%(lat)s, %(lon)s), %(radius_m)s) @> o.pt
              AND cube_distance(o.pt, ll_to_earth(%(lat)s, %(lon)s)::cube) < %(chord_m)s))""",
         f"""AND o.place_cell = ANY (%(cells)s::int[])
-    AND cube_distance(o.pt, {_CENTRE}) < %(chord_m)s""",
+    AND cube_distance(o.pt, {CENTRE}) < %(chord_m)s""",
     ),
     "AND (%(contracts)s::text[] IS NULL OR o.contract_type = ANY (%(contracts)s::text[]))",
     "AND o.contract_type = ANY (%(contract_types)s::text[])",
@@ -152,7 +153,7 @@ LIMIT %(walk)s
 
 # Great-circle distance in km from the chord between two `ll_to_earth` points: the same value as earth_distance
 # (whose SQL-language helpers cost ~25–55 µs a call, against ~0.1 µs for this arithmetic on the C cube_distance).
-_ARC_KM = f"(2 * 6378168.0 * asin(least(cube_distance({{pt}}, {_CENTRE}) / (2 * 6378168.0), 1.0)) / 1000)"
+ARC_KM = f"(2 * 6378168.0 * asin(least(cube_distance({{pt}}, {CENTRE}) / (2 * 6378168.0), 1.0)) / 1000)"
 # Channel ranks, then one row per offer of the pool with what stage 2 reads. The lexical measure of a pool row
 # is the cover-density rank (a feature of the model); it costs ~25 µs a matching row, so only pool rows pay it.
 _POOL_AND_DETAILS = f"""
@@ -176,7 +177,7 @@ SELECT o.id, o.company_id, o.title, o.rome_code, o.appellation_label, o.contract
        p.rank_semantic, p.rank_lexical, p.rank_job,
        1 - (o.embedding <=> %(query)s) AS similarity,
        CASE WHEN o.search_tsv @@ tsq.q THEN ts_rank_cd(o.search_tsv, tsq.q, 32) ELSE 0 END AS lexical,
-       {_ARC_KM.format(pt="o.pt")} AS distance_km,
+       {ARC_KM.format(pt="o.pt")} AS distance_km,
        (SELECT count(*) FROM offer_exposure AS e
         WHERE e.offer_id = o.id AND e.last_served_at > now() - interval '30 days'
           AND e.candidate_key IS DISTINCT FROM %(own_key)s) AS recent_proposals
