@@ -516,7 +516,7 @@ def main() -> None:
             print(f"  GET /v1/offers/{{id}}/matches      {percentiles(lat_a)}  failures {fail_a} "
                   f"(a platform admin: every structure's candidates, {n_candidates})")  # fmt: skip
             print(f"CPU a request, candidates direction: {CpuMeter.per_request(before, middle, len(cand))}")
-            print(f"CPU a request, offers direction:     {CpuMeter.per_request(middle, after, len(offer_ids))}")
+            print(f"CPU a request, offers direction (advisers): {CpuMeter.per_request(middle, after, len(offer_ids))}")
             print("offers for a candidate, by offers passing the candidate's filters (the exact plan's work):")
             by_density(passing, {"API": lat_c, "bare SQL": lat_sql})
         finally:
