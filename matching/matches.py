@@ -32,7 +32,6 @@ from matching.retrieval import (
     ARC_KM,
     CENTRE,
     CHANNEL_DEPTH,
-    RERANK_MARGIN,
     HardFilters,
     OfferQuery,
     hybrid_offers,
@@ -49,6 +48,8 @@ MAX_OFFSET = 400
 DEFAULT_MAX_PER_COMPANY = 3
 # Candidates read in full (audited) for stage 2 of the reverse direction, beyond the page asked.
 REVERSE_POOL_EXTRA = 20
+# Candidates ranked by the half-precision distance, re-ranked with the full vectors: covers the rounding (≈1e-4).
+RERANK_MARGIN = 20
 
 T = TypeVar("T")
 

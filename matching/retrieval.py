@@ -3,11 +3,12 @@
 Plan per query (docs/ranking.md has the measurements): the active offers in the grid cells around the place are
 summed from per-cell counts (migration 0011). Up to EXACT_MAX_AROUND, the exact plan reads them from the covering
 B-tree (migrations 0007–0009: keyed by contract type then grid cell of the place, the filter columns, the
-half-precision vector and the title and skill words as payload, no table read), re-ranks the semantic top with the
-full vectors, and ranks the lexical matches by ts_rank inside the scan (beyond LEXICAL_SCAN_MAX_AROUND, in dense
-areas, the words of the semantic shortlist and of the job channel only). Beyond EXACT_MAX_AROUND, or without a
-radius, the HNSW walk on the half-precision graph under the filters (iterative scan), re-ranked the same way; its
-lexical channel ranks only the offers the walk and the job channel found. An under-filled walk falls back to the
+half-precision vector and the title and skill words as payload, no table read), orders the semantic channel by
+the half-precision distance (its rounding, ~1e-5, is below any gap that moves a top 10: measured recall stays 1.0),
+and ranks the lexical matches by ts_rank inside the scan (beyond LEXICAL_SCAN_MAX_AROUND, in dense areas, the words
+of the semantic shortlist and of the job channel only). Beyond EXACT_MAX_AROUND, or without a radius, the HNSW walk
+on the half-precision graph under the filters (iterative scan), its relaxed order re-ranked with the full vectors;
+its lexical channel ranks only the offers the walk and the job channel found. An under-filled walk falls back to the
 exact plan. The cover-density rank (ts_rank_cd of the whole text), a feature of the model, is computed for pool
 rows only. JIT is off for these short queries. The exact plan by grid cells runs on one generic plan per connection
 (planning it cost ~2 ms a search); the HNSW plan and the box fallback are planned for each search.
@@ -61,8 +62,6 @@ RRF_K = 60
 # served top 10 keeps 99.1 % of its offers (top 20: 96.8 %) for 27 % less time a request; `maillage eval` keeps
 # its nDCG@10, recall@10 and MRR (recall@50: 0.933 → 0.930).
 CHANNEL_DEPTH = 60
-# Rows ranked by the half-precision distance, re-ranked with the full vectors: covers the rounding (≈1e-4).
-RERANK_MARGIN = 20
 # The dense plan's walk returns this many times the channel depth: the re-ranking puts the relaxed order of
 # the walk right, and the lexical channel ranks that set (see HYBRID_HNSW).
 HNSW_POOL_FACTOR = 3
@@ -156,6 +155,7 @@ LIMIT %(walk)s
 ARC_KM = f"(2 * 6378168.0 * asin(least(cube_distance({{pt}}, {CENTRE}) / (2 * 6378168.0), 1.0)) / 1000)"
 # Channel ranks, then one row per offer of the pool with what stage 2 reads. The lexical measure of a pool row
 # is the cover-density rank (a feature of the model); it costs ~25 µs a matching row, so only pool rows pay it.
+# The similarity is the half-precision one, from the row itself: the full vector is a TOAST read (~10 µs a row).
 _POOL_AND_DETAILS = f"""
 ranked AS (
     SELECT id, 'semantic' AS channel, row_number() OVER (ORDER BY cosine_distance, id) AS rank FROM sem
@@ -175,7 +175,7 @@ SELECT o.id, o.company_id, o.title, o.rome_code, o.appellation_label, o.contract
        c.name AS company_name, COALESCE(c.lee_member, false) AS lee_member,
        COALESCE(c.eq2030, false) AS eq2030, COALESCE(c.qpv_clause, false) AS qpv_clause,
        p.rank_semantic, p.rank_lexical, p.rank_job,
-       1 - (o.embedding <=> %(query)s) AS similarity,
+       1 - (o.embedding_half <=> {_QUERY_HALF}) AS similarity,
        CASE WHEN o.search_tsv @@ tsq.q THEN ts_rank_cd(o.search_tsv, tsq.q, 32) ELSE 0 END AS lexical,
        {ARC_KM.format(pt="o.pt")} AS distance_km,
        (SELECT count(*) FROM offer_exposure AS e
@@ -190,20 +190,15 @@ _TSQUERY = "tsq AS MATERIALIZED (SELECT to_tsquery('french'::regconfig, maillage
 
 # Up to `EXACT_MAX_AROUND` offers around the place: an index-only scan of the covering B-tree (see hybrid_exact_sql)
 # reads them with their half-precision vectors and their title and skill words
-# (`lexical_tsv`, migration 0009). The semantic channel re-ranks its best with the full vectors; the job channel
+# (`lexical_tsv`, migration 0009). The semantic channel ranks them by their half-precision distance (re-ranking its
+# best with the full vectors cost ~1.4 ms a search, one table and TOAST read each, for the same top 10); the job channel
 # ranks the same set; the lexical channel ranks every filtered offer whose words match, from the index entry (in
 # dense areas, see LEXICAL_SCAN_MAX_AROUND, the nearest offers' and the job channel's only).
 _EXACT_TEMPLATE = f"""
 WITH {_TSQUERY}
 filtered AS MATERIALIZED ({{filtered}}),
 shortlist AS MATERIALIZED (SELECT id, approx FROM filtered ORDER BY approx, id LIMIT %(walk)s),
-sem AS (
-    SELECT o.id, o.embedding <=> %(query)s AS cosine_distance
-    FROM (SELECT id FROM shortlist ORDER BY approx, id LIMIT %(depth)s + {RERANK_MARGIN}) AS f
-    JOIN offers AS o ON o.id = f.id
-    ORDER BY cosine_distance, o.id
-    LIMIT %(depth)s
-),
+sem AS (SELECT id, approx AS cosine_distance FROM shortlist ORDER BY approx, id LIMIT %(depth)s),
 job AS MATERIALIZED (
     SELECT id, (rome_code <> ALL (%(target_codes)s::bpchar[]))::int AS tier, approx AS cosine_distance
     FROM filtered

@@ -12,6 +12,7 @@ from matching.geo import haversine_km
 from matching.matches import (
     CANDIDATES_IN_REACH,
     OFFER_FOR_MATCHING,
+    RERANK_MARGIN,
     SCORED_CANDIDATE_COLUMNS,
     OfferNotFound,
     apply_exposure_cap,
@@ -20,7 +21,6 @@ from matching.matches import (
     offers_for_candidate,
 )
 from matching.retrieval import (
-    RERANK_MARGIN,
     HardFilters,
     OfferQuery,
     hybrid_offers,

@@ -205,7 +205,9 @@ def test_the_generic_plan_of_the_exact_statement_reads_both_index_keys(conn, ran
         lines = [r["QUERY PLAN"] for r in conn.execute(f"EXPLAIN (GENERIC_PLAN, VERBOSE) {positional}").fetchall()]
     plan = "\n".join(lines)
     contract, cells = names.index("contract_types") + 1, names.index("cells") + 1
-    assert f"Index Cond: ((o_2.contract_type = ANY (${contract})) AND (o_2.place_cell = ANY (${cells})))" in plan, plan
+    keys = (rf"Index Cond: \(\((o(?:_\d+)?)\.contract_type = ANY \(\${contract}\)\)"
+            rf" AND \(\1\.place_cell = ANY \(\${cells}\)\)\)")  # fmt: skip
+    assert re.search(keys, plan), plan
     # The scan's own lines (before its InitPlans): the centre and the half-precision query are not computed per row.
     start = next(i for i, line in enumerate(lines) if "Index Only Scan using offers_retrieval_cover_idx" in line)
     scan = lines[start : next(i for i in range(start, len(lines)) if lines[i].strip().startswith("InitPlan"))]
