@@ -126,9 +126,10 @@ ERASE_STATEMENTS = (
        SELECT offer_id, %(key)s, max(last_served_at) FROM old GROUP BY offer_id
        ON CONFLICT (offer_id, candidate_key)
        DO UPDATE SET last_served_at = greatest(offer_exposure.last_served_at, excluded.last_served_at)""",
-    "UPDATE match_items SET candidate_key = %(key)s WHERE candidate_id = %(id)s",
     """UPDATE feedback SET comment = NULL
        WHERE match_item_id IN (SELECT id FROM match_items WHERE candidate_id = %(id)s)""",
+    # The items keep no foreign key to the candidate (migration 0017): their link is cleared here.
+    "UPDATE match_items SET candidate_key = %(key)s, candidate_id = NULL WHERE candidate_id = %(id)s",
     "UPDATE match_requests SET params = '{}' WHERE candidate_id = %(id)s",
     """UPDATE audit_log SET object_id = %(key)s, details = '{}'
        WHERE object_kind = 'candidate' AND object_id = %(id_text)s""",

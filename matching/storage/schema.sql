@@ -1596,12 +1596,6 @@ ALTER TABLE ONLY public.ingestion_run_seen
 ALTER TABLE ONLY public.ingestion_runs
     ADD CONSTRAINT ingestion_runs_source_id_fkey FOREIGN KEY (source_id) REFERENCES public.sources(id);
 
-ALTER TABLE ONLY public.match_items
-    ADD CONSTRAINT match_items_candidate_id_fkey FOREIGN KEY (candidate_id) REFERENCES public.candidates(id) ON DELETE SET NULL;
-
-ALTER TABLE ONLY public.match_items
-    ADD CONSTRAINT match_items_request_id_fkey FOREIGN KEY (request_id) REFERENCES public.match_requests(id) ON DELETE CASCADE;
-
 ALTER TABLE ONLY public.match_requests
     ADD CONSTRAINT match_requests_adviser_id_fkey FOREIGN KEY (adviser_id) REFERENCES public.advisers(id) ON DELETE SET NULL;
 
