@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -196,15 +197,16 @@ def _candidate_vocabulary(skills: tuple[str, ...], summary: str | None) -> tuple
 def shared_skills(offer_skills: Sequence[str], candidate_skills: Sequence[str], summary: str | None) -> list[str]:
     """Offer skills the candidate shows: same label, or most of its words among the candidate's skills and summary."""
     own, bag = _candidate_vocabulary(tuple(candidate_skills), summary)
-    found = []
-    for skill in offer_skills:
-        if folded(skill) in own:
-            found.append(skill)
-            continue
-        stems = content_stems(skill)
-        if stems and len(stems & bag) / len(stems) >= 2 / 3:
-            found.append(skill)
-    return found
+    return [skill for skill in offer_skills if _shows(skill, own, bag)]
+
+
+@lru_cache(maxsize=65536)
+def _shows(skill: str, own: frozenset[str], bag: frozenset[str]) -> bool:
+    # Cached: the offers of a pool share their ROME skill labels, and the vocabulary's sets are the same objects.
+    if folded(skill) in own:
+        return True
+    stems = content_stems(skill)
+    return bool(stems) and len(stems & bag) / len(stems) >= 2 / 3
 
 
 def rome_relation(offer_code: str | None, targets: Sequence[str], mobility: frozenset[str]) -> tuple[float, ...]:
@@ -373,7 +375,12 @@ def feature_matrix(rows: Sequence[Mapping[str, float]], names: Sequence[str] = F
     """Stack feature dicts into an (n, len(names)) float matrix; names a dict lacks are NaN."""
     if not rows:
         return np.empty((0, len(names)), dtype=np.float64)
-    return np.array([[row.get(name, np.nan) for name in names] for row in rows], dtype=np.float64)
+    take = itemgetter(*names)
+    try:
+        table = [take(row) for row in rows]
+    except KeyError:
+        table = [[row.get(name, np.nan) for name in names] for row in rows]
+    return np.array(table, dtype=np.float64).reshape(len(rows), len(names))
 
 
 def snapshot(values: Mapping[str, float]) -> dict[str, float | None]:

@@ -44,6 +44,8 @@ def test_shared_skills_match_labels_and_free_text():
     found = shared_skills(offer, ["préparer les commandes"], "J'ai conduit des chariots élévateurs en entrepôt.")
     assert found == ["Préparer les commandes", "Conduire un chariot élévateur"]
     assert shared_skills(offer, [], None) == []
+    # Another candidate's vocabulary is not answered from the first one's cache.
+    assert shared_skills(offer, ["Accueillir la clientèle"], None) == ["Accueillir la clientèle"]
 
 
 def test_barrier_features():
@@ -99,6 +101,11 @@ def test_pair_features_cover_every_name_and_schedule_conflicts_show_in_evidence(
 def test_feature_matrix_and_snapshot_keep_unknowns():
     matrix = feature_matrix([{"rome_same": 1.0}], ("rome_same", "freshness"))
     assert matrix[0, 0] == 1.0 and np.isnan(matrix[0, 1])
+    # Whole rows (the serving path) and a single feature keep the (pairs, features) shape; logged nulls are NaN.
+    whole = feature_matrix([{"rome_same": 1.0, "freshness": 0.5}, {"freshness": None, "rome_same": 0.0}],
+                           ("rome_same", "freshness"))  # fmt: skip
+    assert whole.shape == (2, 2) and whole[0].tolist() == [1.0, 0.5] and whole[1, 0] == 0.0 and np.isnan(whole[1, 1])
+    assert feature_matrix([{"rome_same": 1.0}, {"rome_same": 0.0}], ("rome_same",)).shape == (2, 1)
     assert snapshot({"a": float("nan"), "b": 0.123456789}) == {"a": None, "b": 0.12346}
 
 
