@@ -4,7 +4,7 @@ Plan per query (docs/ranking.md has the measurements): the active offers in the 
 summed from per-cell counts (migration 0011). Up to EXACT_MAX_AROUND, the exact plan reads them from the covering
 B-tree (migrations 0007–0009: keyed by contract type then grid cell of the place, the filter columns, the
 half-precision vector and the title and skill words as payload, no table read), orders the semantic channel by
-the half-precision distance (its rounding, ~1e-5, is below any gap that moves a top 10: measured recall stays 1.0),
+the half-precision distance (its rounding, ~1e-5, seldom moves a top 10: recall@10 0.9995 on the benchmark),
 and ranks the lexical matches by ts_rank inside the scan (beyond LEXICAL_SCAN_MAX_AROUND, in dense areas, the words
 of the semantic shortlist and of the job channel only). Beyond EXACT_MAX_AROUND, or without a radius, the HNSW walk
 on the half-precision graph under the filters (iterative scan), its relaxed order re-ranked with the full vectors;
