@@ -3,15 +3,16 @@
 Plan per query (docs/ranking.md has the measurements): the active offers in the grid cells around the place are
 summed from per-cell counts (migration 0011). Up to EXACT_MAX_AROUND, the exact plan reads them from the covering
 B-tree (migrations 0007–0009: keyed by contract type then grid cell of the place, the filter columns, the
-half-precision vector and the title and skill words as payload, no table read), orders the semantic channel by
-the half-precision distance (its rounding, ~1e-5, seldom moves a top 10: recall@10 0.9995 on the benchmark),
-and ranks the lexical matches by ts_rank inside the scan (beyond LEXICAL_SCAN_MAX_AROUND, in dense areas, the words
-of the semantic shortlist and of the job channel only). Beyond EXACT_MAX_AROUND, or without a radius, the HNSW walk
-on the half-precision graph under the filters (iterative scan), its relaxed order re-ranked with the full vectors;
-its lexical channel ranks only the offers the walk and the job channel found. An under-filled walk falls back to the
-exact plan. The cover-density rank (ts_rank_cd of the whole text), a feature of the model, is computed for pool
-rows only. JIT is off for these short queries. The exact plan by grid cells runs on one generic plan per connection
-(planning it cost ~2 ms a search); the HNSW plan and the box fallback are planned for each search.
+half-precision vector and the title and skill words as payload, no table read), orders the semantic channel by the
+half-precision distance (its rounding moved distances by at most 4e-5 on the benchmark, and a top 10 seldom:
+recall@10 0.9995), and ranks the lexical matches by ts_rank inside the scan (beyond LEXICAL_SCAN_MAX_AROUND, in
+dense areas, the words of the semantic shortlist and of the job channel only). Beyond EXACT_MAX_AROUND, or without a
+radius, the HNSW walk on the half-precision graph under the filters (iterative scan), its relaxed order re-ranked
+with the full vectors; its lexical channel ranks only the offers the walk and the job channel found. An under-filled
+walk falls back to the exact plan. The cover-density rank (ts_rank_cd of the whole text), a feature of the model, is
+computed for pool rows only. JIT is off for these short queries. The exact plan by grid cells runs on one generic
+plan per connection (planning it cost ~2 ms a search); the HNSW plan and the box fallback are planned for each
+search.
 """
 
 from __future__ import annotations
