@@ -193,6 +193,31 @@ def percentiles(samples: list[float]) -> str:
     return f"p50 {np.percentile(a, 50):6.1f} ms  p95 {np.percentile(a, 95):6.1f} ms  p99 {np.percentile(a, 99):6.1f} ms"
 
 
+# The issue's goals, on 2 cores with 4 clients.
+GOAL_P95_MS, GOAL_P99_MS, GOAL_API_OVER_SQL, GOAL_RECALL = 50.0, 100.0, 2.0, 0.99
+
+
+def goal_report(api: dict[str, list[float]], bare_sql: list[float], recall: float, under_filled: int) -> list[str]:
+    """One line per goal of the issue: the measured figure, and whether it is met (latencies in seconds)."""
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    lines = []
+    for name, samples in api.items():
+        p95, p99 = np.percentile(np.array(samples) * 1000, [95, 99])
+        lines.append(f"  {name}: p95 {p95:.1f} ms ({verdict(p95 <= GOAL_P95_MS)}), "
+                     f"p99 {p99:.1f} ms ({verdict(p99 <= GOAL_P99_MS)})")  # fmt: skip
+    # The bare SQL is stage 1 of the first series (offers for a candidate).
+    name, first = next(iter(api.items()))
+    ratios = np.percentile(first, [50, 95, 99]) / np.percentile(bare_sql, [50, 95, 99])
+    figures = [f"p{q} {r:.2f}× ({verdict(r <= GOAL_API_OVER_SQL)})" for q, r in zip((50, 95, 99), ratios, strict=True)]
+    lines.append(f"  {name} against its bare SQL: " + ", ".join(figures))
+    lines.append(f"  recall@10 {recall:.4f} ({verdict(recall >= GOAL_RECALL)}), under-filled lists {under_filled} "
+                 f"({verdict(under_filled == 0)})")  # fmt: skip
+    return lines
+
+
 def _serves(cmdline: list[str], pgdata: Path) -> bool:
     """Whether a command line is that of the PostgreSQL server of this data folder (`postgres -D <pgdata>`)."""
     return any(flag == "-D" and Path(value).resolve() == pgdata.resolve()
@@ -540,6 +565,11 @@ def main() -> None:
             print(f"CPU a request, offers direction (advisers): {CpuMeter.per_request(middle, after, len(offer_ids))}")
             print("offers for a candidate, by offers passing the candidate's filters (the exact plan's work):")
             by_density(passing, {"API": lat_c, "bare SQL": lat_sql})
+            print(f"goals (p95 ≤ {GOAL_P95_MS:.0f} ms, p99 ≤ {GOAL_P99_MS:.0f} ms, the API within "
+                  f"{GOAL_API_OVER_SQL:.0f}× of its bare SQL, recall@10 ≥ {GOAL_RECALL}, no under-filled list):")
+            for line in goal_report({"offers for a candidate": lat_c, "candidates for an offer (advisers)": lat_o},
+                                    lat_sql, mean, under):  # fmt: skip
+                print(line)
         finally:
             server.cleanup()
 
