@@ -5,11 +5,12 @@ as a passage for offers and as a query for candidates) plus noise, so offers clu
 are city-clustered around real communes. Texts are short and written from ROME labels and skills (for the
 lexical channel). The encoder is not run 150,000 times.
 
-Prints: data and index build times, index sizes, resident memory, p50/p95/p99 of both API directions and
-of the bare retrieval SQL in the same run, the CPU a request of the API, PostgreSQL and the load client in each
-direction, and filtered recall@10 of the semantic channel versus exact search. Advisers call as the API scopes
-them: one per structure (~500 candidates each), each asking about its own candidates, and about the candidates of
-its structure for an offer; the candidates for an offer are also measured as a platform admin (every structure).
+Prints: data and index build times, index sizes, resident memory, p50/p95/p99 of both API directions and of the
+bare retrieval SQL in the same run, the CPU a request of the API, PostgreSQL and the load client in each
+direction, filtered recall@10 of the semantic channel versus exact search, and a closing line per goal of the
+issue, met or not. Advisers call as the API scopes them: one per structure (~500 candidates each), each asking
+about its own candidates, and about the candidates of its structure for an offer; the candidates for an offer
+are also measured as a platform admin (every structure).
 
 Run from the repository root: ``python bench/ranking.py`` (``--scale 0.1`` for a quick check).
 """

@@ -191,11 +191,11 @@ LEFT JOIN companies AS c ON c.id = o.company_id
 _TSQUERY = "tsq AS MATERIALIZED (SELECT to_tsquery('french'::regconfig, maillage_unaccent(%(lexical)s)) AS q),"
 
 # Up to `EXACT_MAX_AROUND` offers around the place: an index-only scan of the covering B-tree (see hybrid_exact_sql)
-# reads them with their half-precision vectors and their title and skill words
-# (`lexical_tsv`, migration 0009). The semantic channel ranks them by their half-precision distance (re-ranking its
-# best with the full vectors cost ~1.4 ms a search, one table and TOAST read each, for the same top 10); the job channel
-# ranks the same set; the lexical channel ranks every filtered offer whose words match, from the index entry (in
-# dense areas, see LEXICAL_SCAN_MAX_AROUND, the nearest offers' and the job channel's only).
+# reads them with their half-precision vectors and their title and skill words (`lexical_tsv`, migration 0009). The
+# semantic channel ranks them by their half-precision distance (re-ranking its best with the full vectors cost ~1.4 ms
+# a search, one table and TOAST read each, for a top 10 that differed once in 200 searches); the job channel ranks the
+# same set; the lexical channel ranks every filtered offer whose words match, from the index entry (in dense areas,
+# see LEXICAL_SCAN_MAX_AROUND, the nearest offers' and the job channel's only).
 _EXACT_TEMPLATE = f"""
 WITH {_TSQUERY}
 filtered AS MATERIALIZED ({{filtered}}),
