@@ -450,10 +450,13 @@ def main() -> None:
     embedder = load_embedder(Settings(env="test"))
     with tempfile.TemporaryDirectory(prefix="maillage-bench-rank-", dir="/tmp") as tmp:
         pgdata = (args.data_dir / "pgdata") if args.data_dir else Path(tmp) / "pgdata"
-        server = start_embedded_server(pgdata, cleanup_mode="stop" if args.data_dir else "delete")
+        # The application's embedded server, with its shared_buffers (MAILLAGE_EMBEDDED_SHARED_BUFFERS).
+        server = start_embedded_server(pgdata, cleanup_mode="stop" if args.data_dir else "delete",
+                                       shared_buffers=settings.embedded_shared_buffers_value)  # fmt: skip
         try:
             admin = server.get_uri()
             with psycopg.connect(admin, autocommit=True) as c:
+                print(f"PostgreSQL shared_buffers: {c.execute('SHOW shared_buffers').fetchone()[0]}")
                 reuse = c.execute("SELECT 1 FROM pg_database WHERE datname = 'bench'").fetchone() is not None
                 if not reuse:
                     c.execute("CREATE DATABASE bench")

@@ -14,6 +14,11 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_EMBEDDING_MODEL = "intfloat/multilingual-e5-small"
 
 
+def auto_shared_buffers(total_memory_bytes: int) -> str:
+    """A quarter of the machine's memory, at least PostgreSQL's default (128 MB) and at most 1 GB, in MB."""
+    return f"{min(max(total_memory_bytes // 4, 128 << 20), 1 << 30) >> 20}MB"
+
+
 class ConfigError(RuntimeError):
     """Raised when the configuration is invalid, with a message meant for the operator."""
 
@@ -57,6 +62,11 @@ class Settings(BaseSettings):
     db_pool_min_size: int = Field(default=1, ge=0)
     db_pool_max_size: int = Field(default=8, ge=1)
     default_search_radius_km: float = Field(default=30.0, gt=0, le=1000)
+    embedded_shared_buffers: str = Field(
+        default="auto",
+        pattern=r"^(auto|[1-9][0-9]*(kB|MB|GB))$",
+        description="shared_buffers of the embedded server: auto (a quarter of memory, 128 MB to 1 GB), or e.g. 512MB.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -76,6 +86,15 @@ class Settings(BaseSettings):
     def pgdata_dir(self) -> Path:
         """Data directory of the embedded PostgreSQL server."""
         return self.home / "pgdata"
+
+    @property
+    def embedded_shared_buffers_value(self) -> str:
+        """The embedded server's shared_buffers, with `auto` resolved for this machine."""
+        if self.embedded_shared_buffers != "auto":
+            return self.embedded_shared_buffers
+        import psutil
+
+        return auto_shared_buffers(psutil.virtual_memory().total)
 
     @property
     def models_dir(self) -> Path:

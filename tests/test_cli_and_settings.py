@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from maillage.cli import app
-from matching.config import ConfigError, get_settings
+from matching.config import ConfigError, auto_shared_buffers, get_settings
 
 runner = CliRunner()
 
@@ -68,3 +68,17 @@ def test_demo_load_then_embed_reports_counts_and_is_idempotent(cli_env, conn):
     assert "embedded 0 offer(s) and 0 candidate(s)" in runner.invoke(app, ["embed"]).output
     missing = conn.execute("SELECT count(*) AS n FROM offers WHERE embedding IS NULL").fetchone()["n"]
     assert missing == 0
+
+
+def test_embedded_shared_buffers_auto_is_a_quarter_of_memory_within_bounds(monkeypatch):
+    assert auto_shared_buffers(2 << 30) == "512MB"
+    assert auto_shared_buffers(256 << 20) == "128MB"
+    assert auto_shared_buffers(64 << 30) == "1024MB"
+    monkeypatch.setenv("MAILLAGE_EMBEDDED_SHARED_BUFFERS", "256MB")
+    get_settings.cache_clear()
+    assert get_settings().embedded_shared_buffers_value == "256MB"
+    monkeypatch.setenv("MAILLAGE_EMBEDDED_SHARED_BUFFERS", "lots")
+    get_settings.cache_clear()
+    with pytest.raises(ConfigError, match="embedded_shared_buffers"):
+        get_settings()
+    get_settings.cache_clear()

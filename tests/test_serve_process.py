@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+import psycopg
 import pytest
 
 
@@ -67,3 +68,45 @@ def test_serve_starts_embedded_database_and_stops_it_on_sigterm(settings):
         for proc in _postgres_processes(home / "pgdata"):
             proc.kill()
         shutil.rmtree(home, ignore_errors=True)
+
+
+def test_embedded_server_started_here_gets_its_shared_buffers_and_still_stops():
+    from matching.storage.server import start_embedded_server
+
+    base = Path(tempfile.mkdtemp(prefix="maillage-buffers-", dir="/tmp"))
+    try:
+        server = start_embedded_server(base / "pgdata", cleanup_mode="delete", shared_buffers="64MB")
+        with psycopg.connect(server.get_uri()) as conn:
+            assert conn.execute("SHOW shared_buffers").fetchone()[0] == "64MB"
+        # The restarted server is the one the handle stops.
+        server.cleanup()
+        assert _postgres_processes(base / "pgdata") == []
+    finally:
+        for proc in _postgres_processes(base / "pgdata"):
+            proc.kill()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_running_embedded_server_is_not_restarted_for_shared_buffers(caplog):
+    from matching.storage.server import start_embedded_server
+
+    base = Path(tempfile.mkdtemp(prefix="maillage-buffers-", dir="/tmp"))
+    try:
+        server = start_embedded_server(base / "pgdata", cleanup_mode="delete")
+        with psycopg.connect(server.get_uri()) as conn:
+            pid = conn.execute("SELECT pg_postmaster_start_time()").fetchone()[0]
+            again = start_embedded_server(base / "pgdata", cleanup_mode="delete", shared_buffers="64MB")
+            assert again is server
+            # Another process may be using it: the setting waits for the next start.
+            assert conn.execute("SELECT pg_postmaster_start_time()").fetchone()[0] == pid
+            assert conn.execute("SHOW shared_buffers").fetchone()[0] == "128MB"
+            assert conn.execute(
+                "SELECT setting FROM pg_file_settings WHERE name = 'shared_buffers' ORDER BY seqno DESC LIMIT 1"
+            ).fetchone()[0] == "64MB"  # fmt: skip
+        assert "applied at the embedded server's next start" in caplog.text
+        server.cleanup()
+        assert _postgres_processes(base / "pgdata") == []
+    finally:
+        for proc in _postgres_processes(base / "pgdata"):
+            proc.kill()
+        shutil.rmtree(base, ignore_errors=True)
