@@ -110,3 +110,24 @@ def test_running_embedded_server_is_not_restarted_for_shared_buffers(caplog):
         for proc in _postgres_processes(base / "pgdata"):
             proc.kill()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_shared_buffers_the_server_cannot_start_with_is_refused_and_undone():
+    from matching.config import ConfigError
+    from matching.storage.server import start_embedded_server
+
+    base = Path(tempfile.mkdtemp(prefix="maillage-buffers-", dir="/tmp"))
+    try:
+        with pytest.raises(ConfigError, match="does not start with shared_buffers = 4000GB"):
+            start_embedded_server(base / "pgdata", cleanup_mode="delete", shared_buffers="4000GB")
+        # Back on its previous setting, and the next start is not blocked by the refused one.
+        server = start_embedded_server(base / "pgdata", cleanup_mode="delete")
+        with psycopg.connect(server.get_uri()) as conn:
+            assert conn.execute("SHOW shared_buffers").fetchone()[0] == "128MB"
+        assert "shared_buffers" not in (base / "pgdata" / "postgresql.auto.conf").read_text()
+        server.cleanup()
+        assert _postgres_processes(base / "pgdata") == []
+    finally:
+        for proc in _postgres_processes(base / "pgdata"):
+            proc.kill()
+        shutil.rmtree(base, ignore_errors=True)

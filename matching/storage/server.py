@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import subprocess
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from matching.config import Settings
+from matching.config import ConfigError, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +62,23 @@ def _apply_shared_buffers(server, value: str, *, restart: bool) -> None:
     # The package's own start (same socket, log and lock) brings the server back with the new setting.
     with server._lock:
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
-        server.ensure_postgres_running()
+        try:
+            server.ensure_postgres_running()
+        except subprocess.CalledProcessError as exc:
+            # Left in place, the setting would stop every later start too: back to the previous one.
+            _drop_auto_setting(server.pgdata / "postgresql.auto.conf", "shared_buffers")
+            server.ensure_postgres_running()
+            raise ConfigError(
+                f"The embedded PostgreSQL server does not start with shared_buffers = {value} (log: "
+                f"{server.log}); it runs with {current[1]}. Set MAILLAGE_EMBEDDED_SHARED_BUFFERS lower."
+            ) from exc
     logger.info("embedded server restarted with shared_buffers = %s (was %s)", value, current[1])
+
+
+def _drop_auto_setting(auto_conf: Path, name: str) -> None:
+    # Only while the server is stopped: ALTER SYSTEM's file, without the lines that set `name`.
+    lines = auto_conf.read_text().splitlines(keepends=True)
+    auto_conf.write_text("".join(line for line in lines if line.split("=")[0].strip() != name))
 
 
 SHARED_BUFFERS_MATCH = """
