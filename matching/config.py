@@ -19,6 +19,24 @@ def auto_shared_buffers(total_memory_bytes: int) -> str:
     return f"{min(max(total_memory_bytes // 4, 128 << 20), 1 << 30) >> 20}MB"
 
 
+# A container's memory limit (cgroup v2, then v1): the machine's memory counts only up to it.
+CGROUP_MEMORY_LIMIT_FILES = (Path("/sys/fs/cgroup/memory.max"), Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"))
+
+
+def available_memory_bytes(limit_files: tuple[Path, ...] = CGROUP_MEMORY_LIMIT_FILES) -> int:
+    """The machine's memory, or its container's limit when lower ("max" or no file: no limit)."""
+    import psutil
+
+    total = psutil.virtual_memory().total
+    for path in limit_files:
+        try:
+            limit = path.read_text().strip()
+        except OSError:
+            continue
+        return min(total, int(limit)) if limit.isdigit() else total
+    return total
+
+
 class ConfigError(RuntimeError):
     """Raised when the configuration is invalid, with a message meant for the operator."""
 
@@ -65,7 +83,7 @@ class Settings(BaseSettings):
     embedded_shared_buffers: str = Field(
         default="auto",
         pattern=r"^(auto|[1-9][0-9]*(kB|MB|GB))$",
-        description="shared_buffers of the embedded server: auto (a quarter of memory, 128 MB to 1 GB), or e.g. 512MB.",
+        description="Embedded server's shared_buffers: auto = a quarter of memory (or container limit), 128 MB-1 GB.",
     )
 
     @field_validator("database_url")
@@ -92,9 +110,7 @@ class Settings(BaseSettings):
         """The embedded server's shared_buffers, with `auto` resolved for this machine."""
         if self.embedded_shared_buffers != "auto":
             return self.embedded_shared_buffers
-        import psutil
-
-        return auto_shared_buffers(psutil.virtual_memory().total)
+        return auto_shared_buffers(available_memory_bytes())
 
     @property
     def models_dir(self) -> Path:

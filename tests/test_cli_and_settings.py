@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from maillage.cli import app
-from matching.config import ConfigError, auto_shared_buffers, get_settings
+from matching.config import ConfigError, auto_shared_buffers, available_memory_bytes, get_settings
 
 runner = CliRunner()
 
@@ -82,3 +82,18 @@ def test_embedded_shared_buffers_auto_is_a_quarter_of_memory_within_bounds(monke
     with pytest.raises(ConfigError, match="embedded_shared_buffers"):
         get_settings()
     get_settings.cache_clear()
+
+
+def test_available_memory_counts_a_containers_limit(tmp_path):
+    import psutil
+
+    machine = psutil.virtual_memory().total
+    limited, unlimited, v1 = tmp_path / "memory.max", tmp_path / "unlimited", tmp_path / "limit_in_bytes"
+    limited.write_text(f"{2 << 30}\n")
+    unlimited.write_text("max\n")
+    v1.write_text(f"{machine * 4}\n")
+    assert available_memory_bytes((limited,)) == min(machine, 2 << 30)
+    assert available_memory_bytes((tmp_path / "absent", limited)) == min(machine, 2 << 30)
+    assert available_memory_bytes((unlimited, limited)) == machine
+    assert available_memory_bytes((v1,)) == machine
+    assert available_memory_bytes((tmp_path / "absent",)) == machine
