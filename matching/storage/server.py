@@ -13,6 +13,11 @@ from matching.config import ConfigError, Settings
 
 logger = logging.getLogger(__name__)
 
+# Whether the server runs with a given shared_buffers (sizes compared, "1GB" = "1024MB"), and what it runs with.
+SHARED_BUFFERS_MATCH = """
+SELECT pg_size_bytes(current_setting('shared_buffers')) = pg_size_bytes(%(value)s), current_setting('shared_buffers')
+"""
+
 
 @dataclass(frozen=True)
 class DatabaseTarget:
@@ -96,10 +101,6 @@ def _drop_auto_setting(auto_conf: Path, name: str) -> None:
     lines = auto_conf.read_text().splitlines(keepends=True)
     auto_conf.write_text("".join(line for line in lines if line.split("=")[0].strip() != name))
 
-
-SHARED_BUFFERS_MATCH = """
-SELECT pg_size_bytes(current_setting('shared_buffers')) = pg_size_bytes(%(value)s), current_setting('shared_buffers')
-"""
 
 
 def embedded_bin_dir() -> Path:
