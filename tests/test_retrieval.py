@@ -128,6 +128,26 @@ def test_dense_areas_rank_the_words_of_the_semantic_shortlist(conn, random_offer
     assert not set(channel(full, "lexical")) <= shortlist
 
 
+@pytest.mark.parametrize(("radius_km", "dense", "plan"),
+                         [(25, False, "exact"), (25, True, "exact-dense"), (None, False, "hnsw")])  # fmt: skip
+def test_pool_similarity_is_the_half_precision_one_of_every_row(conn, random_offers, monkeypatch, radius_km, dense,
+                                                                plan):
+    """Each pool row's similarity, carried from the channel that read its vector, is the table's for that offer."""
+    refresh_place_counts(conn)
+    conn.commit()
+    if dense:
+        monkeypatch.setattr("matching.retrieval.LEXICAL_SCAN_MAX_AROUND", 100)
+    query = _unit(np.random.default_rng(8), 1)[0]
+    result = hybrid_offers(conn, OfferQuery(embedding=query, lat=PARIS[0], lon=PARIS[1], radius_km=radius_km,
+                                            lexical_terms="offre | texte"))  # fmt: skip
+    assert result.plan == plan
+    assert {"semantic", "lexical"} <= {channel for r in result.rows for channel in r["ranks"]}
+    expected = {r["id"]: r["similarity"] for r in conn.execute(
+        "SELECT id, 1 - (embedding_half <=> %s::halfvec(384)) AS similarity FROM offers WHERE id = ANY (%s)",
+        (query, [r["id"] for r in result.rows]))}  # fmt: skip
+    assert {r["id"]: r["similarity"] for r in result.rows} == expected
+
+
 def test_results_respect_the_radius(conn, random_offers):
     query = _unit(np.random.default_rng(1), 1)[0]
     # An HNSW plan earlier in the same transaction leaves its planner settings: the exact plan must undo them.
