@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import psycopg
 
+from matching.storage.database import fetch_on_custom_plan
+
 SERVED_ITEMS = """
 SELECT mi.request_id, mi.rank, mi.score, CASE WHEN c.id IS NOT NULL THEN c.qpv_code IS NOT NULL END AS in_qpv,
        c.birth_year, ('RQTH' = ANY (c.eligibility)) AS rqth, co.name AS employer, mr.served_at
@@ -87,4 +89,5 @@ def fairness_report(items: Iterable[Mapping[str, Any]], year: int) -> dict[str, 
 
 def served_fairness_report(conn: psycopg.Connection, days: int, year: int) -> dict[str, Any]:
     """The report over the matches served in the last `days` days (platform admins only)."""
-    return fairness_report(conn.execute(SERVED_ITEMS, {"days": days}).fetchall(), year)
+    # Planned for its window at each call: a day and a year of the log want different plans.
+    return fairness_report(fetch_on_custom_plan(conn, SERVED_ITEMS, {"days": days}), year)

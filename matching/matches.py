@@ -40,7 +40,7 @@ from matching.retrieval import (
 from matching.scoring import RankingModel, load_active_model
 from matching.storage.audit import record_audit
 from matching.storage.candidates import CandidateAccessor, candidate_key
-from matching.storage.database import fetch_on_generic_plan
+from matching.storage.database import fetch_on_custom_plan, fetch_on_generic_plan
 
 MAX_LIMIT = 100
 MAX_OFFSET = 400
@@ -159,7 +159,7 @@ ORDER BY i.rank
 def candidates_in_reach(conn: psycopg.Connection, params: dict[str, Any]) -> list[dict[str, Any]]:
     """Candidates within their own commute of the offer, nearest in meaning first: one structure's or every one's."""
     if params["structure_id"] is None:
-        return conn.execute(CANDIDATES_IN_REACH, params).fetchall()
+        return fetch_on_custom_plan(conn, CANDIDATES_IN_REACH, params)
     return fetch_on_generic_plan(conn, CANDIDATES_IN_REACH_OF_STRUCTURE, params)
 
 

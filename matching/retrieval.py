@@ -12,7 +12,7 @@ with the full vectors; its lexical channel ranks only the offers the walk and th
 walk falls back to the exact plan. The cover-density rank (ts_rank_cd of the whole text), a feature of the model, is
 computed for pool rows only. JIT is off for these short queries. The exact plan by grid cells runs on one generic
 plan per connection (planning it cost ~2 ms a search); the HNSW plan and the box fallback are planned for each
-search.
+search (sent unprepared, see matching.storage.database).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from matching.domain import CONTRACT_TYPES
 from matching.features import STOPWORDS
 from matching.geo import chord_for_arc, place_cells
 from matching.referentiels.text import fold
-from matching.storage.database import fetch_on_generic_plan
+from matching.storage.database import fetch_on_custom_plan, fetch_on_generic_plan
 
 # Candidate-list size of the HNSW walk: pgvector's default (40) loses too many true neighbours at k=10+.
 HNSW_EF_SEARCH = 200
@@ -411,11 +411,11 @@ def _run_hybrid(conn: psycopg.Connection, plan: str, params: dict, settings: boo
     if plan == "hnsw":
         conn.execute(HNSW_SESSION_SETTINGS, {"ef_search": str(HNSW_EF_SEARCH),
                                              "scan_mem_multiplier": str(HNSW_SCAN_MEM_MULTIPLIER)})  # fmt: skip
-        return conn.execute(HYBRID_HNSW, params, binary=True).fetchall()
+        return fetch_on_custom_plan(conn, HYBRID_HNSW, params, binary=True)
     if settings:
         conn.execute(EXACT_SESSION_SETTINGS)
     by_cells = params["cells"] is not None and params["cell_count"] <= MAX_PLACE_CELLS
     sql = hybrid_exact_sql(by_cells, lexical_scan=plan != "exact-dense")
     if by_cells:
         return fetch_on_generic_plan(conn, sql, params, binary=True)
-    return conn.execute(sql, params, binary=True).fetchall()
+    return fetch_on_custom_plan(conn, sql, params, binary=True)

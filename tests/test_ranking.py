@@ -30,6 +30,7 @@ from matching.retrieval import (
 from matching.scoring import V0_VERSION, LinearModel, load_active_model, register_model
 from matching.storage.audit import SYSTEM_ACTOR
 from matching.storage.candidates import CandidateAccessor
+from matching.storage.database import DEFAULT_PLAN_MODE
 from matching.storage.offers import prune_exposure
 
 PARIS = (48.8566, 2.3522)
@@ -222,9 +223,37 @@ def test_one_structures_candidates_in_reach_on_a_generic_plan_are_the_exact_orde
                 reference = [r for r in everyone if owner[r["id"]] == structure][:3]
                 assert [(r["id"], r["similarity"]) for r in served] == [(r["id"], r["similarity"]) for r in reference]
             compared += len(served)
-        # The generic plan was this statement's only: the connection's other statements keep custom plans.
-        assert conn.execute("SHOW plan_cache_mode").fetchone()["plan_cache_mode"] == "force_custom_plan"
+        # The generic plan was this statement's only: the connection is back to its default mode.
+        assert conn.execute("SHOW plan_cache_mode").fetchone()["plan_cache_mode"] == DEFAULT_PLAN_MODE
     assert compared > 0
+
+
+def test_small_statements_get_generic_plans_and_radius_searches_never_do(conn, embedder, demo_database):
+    """Repeated requests on one connection: the fixed-shape statements are planned once, the searches every time."""
+    candidates = _candidates(conn)
+    offers = [r["id"] for r in conn.execute("SELECT id FROM offers WHERE status = 'active' ORDER BY id LIMIT 12")]
+    everyone = CandidateAccessor(conn, SYSTEM_ACTOR, structure_id=None)
+    for i in range(12):
+        candidate = candidates[i % len(candidates)]["id"]
+        assert _offers_for(conn, embedder, candidate, radius_km=30).plan == "exact"
+        assert _offers_for(conn, embedder, candidate, whole_country=True).plan in ("hnsw", "exact-fallback")
+        candidates_for_offer(conn, everyone, offers[i], limit=5, default_radius_km=30)
+        conn.commit()
+    plans = conn.execute("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements").fetchall()
+
+    def plans_of(fragment: str) -> list[dict]:
+        return [p for p in plans if fragment in " ".join(p["statement"].split())]
+
+    # The served list's insert and the offer's read: planned once, then reused.
+    for fragment in ("INSERT INTO match_requests", "FROM offers AS o LEFT JOIN companies AS c ON c.id = o.company_id"):
+        assert plans_of(fragment) and all(p["generic_plans"] > 0 for p in plans_of(fragment)), fragment
+    # The exact search by grid cells: its one generic plan from the first call.
+    exact = plans_of("o.place_cell = ANY")
+    assert exact and all(p["custom_plans"] == 0 for p in exact)
+    # The HNSW walk and every structure's candidates in reach: never prepared, so planned for each search's values.
+    assert not plans_of("ORDER BY o.embedding_half <=>")
+    assert not [p for p in plans_of("WITH located AS") if "structure_id =" not in p["statement"]]
+    assert conn.execute("SHOW plan_cache_mode").fetchone()["plan_cache_mode"] == DEFAULT_PLAN_MODE
 
 
 def test_batched_candidate_read_stays_in_scope_and_audits_each_read(conn, demo_database):

@@ -237,7 +237,8 @@ def search_communes(conn: psycopg.Connection, text: str, limit: int = DEFAULT_SE
             return []
         statement, params = SEARCH_COMMUNES_BY_NAME, {"query": query, "prefix": f"{query}%"}
     with conn.cursor(row_factory=class_row(Commune)) as cursor:
-        return cursor.execute(statement, {**params, "limit": _limit(limit)}).fetchall()
+        # Unprepared: a LIKE pattern's index use depends on its value (see matching.storage.database).
+        return cursor.execute(statement, {**params, "limit": _limit(limit)}, prepare=False).fetchall()
 
 
 def search_appellations(
@@ -255,7 +256,7 @@ def search_appellations(
         "limit": _limit(limit),
     }
     with conn.cursor(row_factory=class_row(Appellation)) as cursor:
-        return cursor.execute(SEARCH_APPELLATIONS, params).fetchall()
+        return cursor.execute(SEARCH_APPELLATIONS, params, prepare=False).fetchall()
 
 
 def appellation_by_normalized_label(conn: psycopg.Connection, label: str) -> list[Appellation]:

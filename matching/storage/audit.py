@@ -9,6 +9,8 @@ from typing import Any, Literal
 import psycopg
 from psycopg.types.json import Jsonb
 
+from matching.storage.database import fetch_on_custom_plan
+
 INSERT_AUDIT = """
 INSERT INTO audit_log (actor_kind, actor_id, structure_id, action, object_kind, object_id, request_id, details)
 VALUES (%(actor_kind)s, %(actor_id)s, %(structure_id)s, %(action)s, %(object_kind)s, %(object_id)s,
@@ -68,4 +70,5 @@ def list_audit(conn: psycopg.Connection, structure_id: uuid.UUID | None, object_
     """Audit entries of a structure (all structures when None), newest first."""
     params = {"structure_id": structure_id, "object_id": object_id, "actor_id": actor_id, "limit": limit,
               "offset": offset}  # fmt: skip
-    return conn.execute(LIST_AUDIT, params).fetchall()
+    # Optional filters: the best plan depends on which are set (see matching.storage.database).
+    return fetch_on_custom_plan(conn, LIST_AUDIT, params)

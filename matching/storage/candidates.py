@@ -14,6 +14,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from matching.storage.audit import Actor, record_audit
+from matching.storage.database import fetch_on_custom_plan
 
 _CANDIDATE_COLUMNS = (
     "structure_id", "referent_adviser_id", "reference", "commune_insee", "lat", "lon", "qpv_code",
@@ -313,7 +314,8 @@ class CandidateAccessor:
     def list(self, filters: CandidateFilters, limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
         """A page of the scope's candidates matching the filters, and the total count."""
         params = {**asdict(filters), "structure_id": self.structure_id, "limit": limit, "offset": offset}
-        rows = self.conn.execute(LIST_CANDIDATES, params).fetchall()
+        # Optional filters: the best plan depends on which are set (see matching.storage.database).
+        rows = fetch_on_custom_plan(self.conn, LIST_CANDIDATES, params)
         total = rows[0]["total"] if rows else 0
         record_audit(self.conn, self.actor, "list", "candidate", None, self.structure_id,
                      {"ids": [str(r["id"]) for r in rows]})  # fmt: skip

@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 
 from matching.storage.advisers import AdviserIdentity
+from matching.storage.database import fetch_on_custom_plan
 
 ADVISER_BY_ID = "SELECT id, structure_id, role, email, active FROM advisers WHERE id = %(id)s"
 
@@ -93,7 +94,8 @@ def new_offers_in_reach(conn: psycopg.Connection, structure_id: uuid.UUID | None
                         default_radius_km: float, limit: int = 20) -> list[int]:  # fmt: skip
     """Ids of offers first seen after `since` within commute reach of the structure's active candidates."""
     params = {"structure_id": structure_id, "since": since, "default_radius_km": default_radius_km, "limit": limit}
-    return [r["id"] for r in conn.execute(NEW_OFFERS_IN_REACH, params).fetchall()]
+    # Planned for its date and scope at each call (see matching.storage.database).
+    return [r["id"] for r in fetch_on_custom_plan(conn, NEW_OFFERS_IN_REACH, params)]
 
 
 def shortlist_items(conn: psycopg.Connection, structure_id: uuid.UUID | None,
