@@ -244,8 +244,9 @@ def test_small_statements_get_generic_plans_and_radius_searches_never_do(conn, e
     def plans_of(fragment: str) -> list[dict]:
         return [p for p in plans if fragment in " ".join(p["statement"].split())]
 
-    # The served list's insert and the offer's read: planned once, then reused.
-    for fragment in ("INSERT INTO match_requests", "FROM offers AS o LEFT JOIN companies AS c ON c.id = o.company_id"):
+    # The served list's insert, the offer's read and the candidate's: planned once, then reused.
+    for fragment in ("INSERT INTO match_requests", "FROM offers AS o LEFT JOIN companies AS c ON c.id = o.company_id",
+                     "SELECT * FROM candidates WHERE id = $"):
         assert plans_of(fragment) and all(p["generic_plans"] > 0 for p in plans_of(fragment)), fragment
     # The exact search by grid cells: its one generic plan from the first call.
     exact = plans_of("o.place_cell = ANY")
