@@ -38,7 +38,6 @@ from matching.retrieval import (
     lexical_query,
 )
 from matching.scoring import RankingModel, load_active_model
-from matching.storage.audit import record_audit
 from matching.storage.candidates import CandidateAccessor, candidate_key
 from matching.storage.database import fetch_on_custom_plan, fetch_on_generic_plan
 
@@ -72,16 +71,17 @@ SELECT o.id, o.status, o.embedding, o.rome_code, o.contract_type, o.hours_per_we
        COALESCE(c.eq2030, false) AS eq2030, COALESCE(c.qpv_clause, false) AS qpv_clause,
        (SELECT count(*) FROM offer_exposure AS e
         WHERE e.offer_id = o.id AND e.last_served_at > now() - interval '30 days') AS recent_proposals,
-       ARRAY(SELECT m.code_rome::text FROM rome_mobilites AS m WHERE m.code_rome_cible = o.rome_code) AS mobility_from
+       ARRAY(SELECT m.code_rome::text FROM rome_mobilites AS m WHERE m.code_rome_cible = o.rome_code) AS mobility_from,
+       (SELECT max(max_commute_km) FROM candidates WHERE status = 'active') AS largest_commute_km
 FROM offers AS o LEFT JOIN companies AS c ON c.id = o.company_id
 WHERE o.id = %(id)s
 """
 
 # Reverse direction: the caller's caseload is small, so an exact scan; each candidate's own commute radius
-# (or the default) around the offer, its contracts, hours and licences. Candidates without an address point
-# are placed at their commune's centre. Returns ids and measures only; the profiles of the best are then read
-# through the accessor. `{scope}`: nothing (every structure, for platform admins) or one structure's condition.
-LARGEST_COMMUTE_KM = "SELECT max(max_commute_km) AS km FROM candidates WHERE status = 'active'"
+# (or the default) around the offer, its contracts, hours and licences: the box around the offer is as wide as the
+# largest commute of the active candidates (read with the offer). Candidates without an address point are placed
+# at their commune's centre. Returns ids and measures only; the profiles of the best are then read through the
+# accessor. `{scope}`: nothing (every structure, for platform admins) or one structure's condition.
 _CANDIDATES_IN_REACH = f"""
 WITH located AS (
     SELECT c.id, c.pt, c.embedding_half, c.max_commute_km, c.desired_contracts, c.licences, c.desired_hours_min,
@@ -381,8 +381,7 @@ def candidates_for_offer(
     if offer["embedding"] is None:
         raise OfferNotFound(f"{offer_id} (pas encore indexée)")
     lat, lon = _locate(conn, offer)
-    largest = conn.execute(LARGEST_COMMUTE_KM).fetchone()["km"] or 0
-    reach_km = max(largest, default_radius_km)
+    reach_km = max(offer["largest_commute_km"] or 0, default_radius_km)
     reach = candidates_in_reach(conn, {
         "reach_m": reach_km * 1000,
         "query": offer["embedding"], "lat": lat, "lon": lon, "structure_id": accessor.structure_id,
@@ -390,13 +389,13 @@ def candidates_for_offer(
         "hours": offer["hours_per_week"], "part_time": offer["part_time"],
         "pool": offset + limit + REVERSE_POOL_EXTRA,
     })  # fmt: skip
-    record_audit(conn, accessor.actor, "match_search", "candidate", None, accessor.structure_id,
-                 {"offer_id": offer_id, "ids": [str(r["id"]) for r in reach]})  # fmt: skip
     model = model or load_active_model(conn)
     now = now or datetime.now(UTC)
     offer_code = (offer["rome_code"] or "").strip()
     values, facts, profiles, rows = [], [], [], []
-    candidates = accessor.get_many([hit["id"] for hit in reach], purpose="match", columns=SCORED_CANDIDATE_COLUMNS)
+    # Each candidate's read is audited with the offer it was searched for (one statement).
+    candidates = accessor.get_many([hit["id"] for hit in reach], purpose="match", columns=SCORED_CANDIDATE_COLUMNS,
+                                   details={"offer_id": offer_id})  # fmt: skip
     offer_facts = OfferFacts.from_row({**offer, "lexical": None})
     for hit in reach:
         candidate = candidates[hit["id"]]

@@ -162,6 +162,25 @@ def test_candidates_for_offer_stay_in_the_callers_structure(conn, demo_database)
         candidates_for_offer(conn, accessor, 10**9, limit=10, default_radius_km=30)
 
 
+def test_each_candidate_read_for_an_offer_is_audited_with_the_offer(conn, demo_database):
+    first = conn.execute("SELECT structure_id FROM candidates ORDER BY reference LIMIT 1").fetchone()
+    structure = first["structure_id"]
+    accessor = CandidateAccessor(conn, SYSTEM_ACTOR, structure_id=structure)
+    for offer in conn.execute("SELECT id FROM offers WHERE status = 'active' ORDER BY id LIMIT 20").fetchall():
+        conn.execute("DELETE FROM audit_log")
+        result = candidates_for_offer(conn, accessor, offer["id"], limit=3, default_radius_km=30)
+        entries = conn.execute("SELECT action, object_id, structure_id, details FROM audit_log").fetchall()
+        if result.matches:
+            break
+    else:
+        pytest.fail("no offer with candidates in reach")
+    # The candidates scored (the page and beyond it), each once, with the offer; no other entry.
+    assert {m.row["id"] for m in result.matches} <= {uuid.UUID(e["object_id"]) for e in entries}
+    assert len({e["object_id"] for e in entries}) == len(entries) == result.total
+    assert all(e["action"] == "match" and e["structure_id"] == structure and e["details"] == {"offer_id": offer["id"]}
+               for e in entries)  # fmt: skip
+
+
 def test_the_offer_read_of_the_reverse_direction_carries_every_fact_of_the_features(conn, demo_database):
     """Its named columns give the facts (and the place, filters, vector) of a read of the whole row."""
     whole_row = OFFER_FOR_MATCHING.replace(OFFER_FOR_MATCHING[: OFFER_FOR_MATCHING.index("COALESCE(o.source_created")],

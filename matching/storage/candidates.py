@@ -53,7 +53,8 @@ WITH found AS (
 ),
 audited AS (
     INSERT INTO audit_log (actor_kind, actor_id, structure_id, action, object_kind, object_id, request_id, details)
-    SELECT %(actor_kind)s, %(actor_id)s, f.structure_id, %(action)s, 'candidate', f.id::text, %(request_id)s, '{{}}'
+    SELECT %(actor_kind)s, %(actor_id)s, f.structure_id, %(action)s, 'candidate', f.id::text, %(request_id)s,
+           %(details)s::jsonb
     FROM found AS f ORDER BY f.id
 )
 SELECT * FROM found
@@ -274,25 +275,34 @@ class CandidateAccessor:
         return row
 
     def get_many(
-        self, candidate_ids: list[uuid.UUID], purpose: str = "read", columns: tuple[str, ...] | None = None
+        self,
+        candidate_ids: list[uuid.UUID],
+        purpose: str = "read",
+        columns: tuple[str, ...] | None = None,
+        details: dict[str, Any] | None = None,
     ) -> dict[uuid.UUID, dict[str, Any]]:
         """Read several candidates of the scope in one query, auditing each; ids out of scope are left out.
 
         `columns`: only these (with `id` and `structure_id`), for a caller that needs no more: data minimisation,
         and the profile vectors (2.3 kB a candidate, out of line) are not read for nothing. Rows come in
         PostgreSQL's binary format: a profile vector read as text costs ~0.1 ms to parse. The place column `pt`
-        (cube, no Python type) is then raw bytes.
+        (cube, no Python type) is then raw bytes. `details`: the context each audit entry records (the offer of a
+        search…).
         """
-        return self._read(candidate_ids, purpose, columns) if candidate_ids else {}
+        return self._read(candidate_ids, purpose, columns, details) if candidate_ids else {}
 
     def _read(
-        self, candidate_ids: list[uuid.UUID], purpose: str, columns: tuple[str, ...] | None
+        self,
+        candidate_ids: list[uuid.UUID],
+        purpose: str,
+        columns: tuple[str, ...] | None,
+        details: dict[str, Any] | None = None,
     ) -> dict[uuid.UUID, dict[str, Any]]:
         one = len(candidate_ids) == 1
         rows = self.conn.execute(_select_in_scope_audited(columns, one), {
             "id": candidate_ids[0] if one else None, "ids": None if one else list(candidate_ids),
             "structure_id": self.structure_id, "actor_kind": self.actor.kind, "actor_id": self.actor.id,
-            "action": purpose, "request_id": self.actor.request_id,
+            "action": purpose, "request_id": self.actor.request_id, "details": Jsonb(details or {}),
         }, binary=True).fetchall()  # fmt: skip
         return {row["id"]: row for row in rows}
 
