@@ -10,6 +10,7 @@ import psycopg
 from psycopg.rows import class_row, tuple_row
 
 from matching.referentiels.text import normalize_label, normalize_text
+from matching.storage.database import fetch_on_custom_plan
 
 DEFAULT_SEARCH_LIMIT = 10
 MAX_SEARCH_LIMIT = 50
@@ -237,8 +238,8 @@ def search_communes(conn: psycopg.Connection, text: str, limit: int = DEFAULT_SE
             return []
         statement, params = SEARCH_COMMUNES_BY_NAME, {"query": query, "prefix": f"{query}%"}
     with conn.cursor(row_factory=class_row(Commune)) as cursor:
-        # Unprepared: a LIKE pattern's index use depends on its value (see matching.storage.database).
-        return cursor.execute(statement, {**params, "limit": _limit(limit)}, prepare=False).fetchall()
+        # A LIKE pattern's index use depends on its value.
+        return fetch_on_custom_plan(cursor, statement, {**params, "limit": _limit(limit)})
 
 
 def search_appellations(
@@ -256,7 +257,7 @@ def search_appellations(
         "limit": _limit(limit),
     }
     with conn.cursor(row_factory=class_row(Appellation)) as cursor:
-        return cursor.execute(SEARCH_APPELLATIONS, params, prepare=False).fetchall()
+        return fetch_on_custom_plan(cursor, SEARCH_APPELLATIONS, params)
 
 
 def appellation_by_normalized_label(conn: psycopg.Connection, label: str) -> list[Appellation]:

@@ -289,15 +289,8 @@ class CandidateAccessor:
         (cube, no Python type) is then raw bytes. `details`: the context each audit entry records (the offer of a
         search…).
         """
-        return self._read(candidate_ids, purpose, columns, details) if candidate_ids else {}
-
-    def _read(
-        self,
-        candidate_ids: list[uuid.UUID],
-        purpose: str,
-        columns: tuple[str, ...] | None,
-        details: dict[str, Any] | None = None,
-    ) -> dict[uuid.UUID, dict[str, Any]]:
+        if not candidate_ids:
+            return {}
         one = len(candidate_ids) == 1
         rows = self.conn.execute(_select_in_scope_audited(columns, one), {
             "id": candidate_ids[0] if one else None, "ids": None if one else list(candidate_ids),

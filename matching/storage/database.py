@@ -40,9 +40,12 @@ def configure_connection(conn: psycopg.Connection) -> None:
 
 
 def fetch_on_custom_plan(
-    conn: psycopg.Connection, query: str, params: dict, binary: bool = False
-) -> list[dict]:
-    """Run a statement planned for its parameters' values at every call (sent unprepared: no generic plan)."""
+    conn: psycopg.Connection | psycopg.Cursor, query: str, params: dict, binary: bool = False
+) -> list:
+    """Run a statement planned for its parameters' values at every call (sent unprepared: no generic plan).
+
+    `conn` may be a cursor, for its row factory.
+    """
     return conn.execute(query, params, prepare=False, binary=binary).fetchall()
 
 

