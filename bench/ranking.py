@@ -1,9 +1,12 @@
 """Ranking benchmark: 100k offers and 50k candidates, the API driven by concurrent clients, both directions.
 
 Vectors are synthetic but realistic: one centre per ROME job (the real e5 embedding of the fiche's label,
-as a passage for offers and as a query for candidates) plus noise, so offers cluster by job family; places
-are city-clustered around real communes. Texts are short and written from ROME labels and skills (for the
-lexical channel). The encoder is not run 150,000 times.
+as a passage for offers and as a query for candidates) plus noise, so offers cluster by job family. Places
+(`--geography`): `cities` clusters offers and candidates around 32 large cities (the default, and the denser
+workload: the median candidate has ~680 offers passing their filters); `qpv` puts each candidate in a priority
+neighbourhood, as the programme's residents are, and clusters offers around the 1,584 QPV (closer to the density
+of the issue's reference data, a median of 187). Texts are short and written from ROME labels and skills (for
+the lexical channel). The encoder is not run 150,000 times.
 
 Prints: data and index build times, index sizes, resident memory, p50/p95/p99 of both API directions and of the
 bare retrieval SQL in the same run, the CPU a request of the API, PostgreSQL and the load client in each
@@ -35,6 +38,7 @@ import httpx
 import numpy as np
 import psutil
 import psycopg
+from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -57,6 +61,12 @@ CITIES = {
     "21231": 1, "49007": 1, "30189": 1, "63113": 1, "37261": 1, "45234": 1, "93066": 3, "93008": 2,
     "92050": 2, "94028": 2, "95585": 1, "57463": 1, "68224": 1, "29019": 1, "87085": 1, "80021": 1,
 }  # fmt: skip
+# Where offers and candidates are placed (`--geography`).
+GEOGRAPHIES = {
+    "cities": "offers and candidates clustered around 32 large cities, Paris and its inner suburbs 28 % of them",
+    "qpv": "candidates live in a priority neighbourhood (QPV), offers are clustered around the 1,584 QPV",
+}
+BENCH_GEOGRAPHY = "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = 'bench'"
 CONTRACTS = ("CDI", "CDD", "MIS", "APPRENTISSAGE", "IAE", "SAI")
 CONTRACT_WEIGHTS = (0.45, 0.27, 0.12, 0.08, 0.05, 0.03)
 JOB_CLUSTERS = 600
@@ -96,22 +106,38 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.linalg.norm(v, axis=-1, keepdims=True)
 
 
-def _place(rng: random.Random, cities: list[tuple[float, float]], weights: list[int], spread_km: float):
-    if rng.random() < 0.12:  # some offers and people far from any large city
+def _place(rng: random.Random, centres: list[tuple[float, float]], weights: list[int], spread_km: float):
+    if rng.random() < 0.12:  # some offers and people far from any centre
         lat, lon = rng.uniform(43.3, 50.5), rng.uniform(-1.5, 7.5)
     else:
-        lat, lon = rng.choices(cities, weights)[0]
+        lat, lon = rng.choices(centres, weights)[0]
     return lat + rng.gauss(0, spread_km) / 111.0, lon + rng.gauss(0, spread_km) / 75.0
 
 
-def generate(conn: psycopg.Connection, offers: int, candidates: int, model_id: str, centres: dict, seed: int = 1):
-    """Write companies, structures, offers and candidates with synthetic vectors (COPY)."""
+def _qpv_home(rng: random.Random, quarters: list[dict]) -> tuple[float, float, str, str]:
+    """A QPV resident's place: near the centroid of a priority neighbourhood, with its commune and code."""
+    q = rng.choice(quarters)
+    spread_km = 1.0
+    lat = q["centroid_lat"] + rng.gauss(0, spread_km) / 111.0
+    lon = q["centroid_lon"] + rng.gauss(0, spread_km) / 75.0
+    return lat, lon, q["communes"][0], q["code"]
+
+
+def generate(conn: psycopg.Connection, offers: int, candidates: int, model_id: str, centres: dict, geography: str,
+             seed: int = 1):
+    """Write companies, structures, offers and candidates with synthetic vectors (COPY), placed by `geography`."""
     rng = random.Random(seed)
     nrng = np.random.default_rng(seed)
     jobs, passage, query = centres["jobs"], centres["passage"], centres["query"]
-    city_rows = conn.execute("SELECT lat, lon, insee FROM communes WHERE insee = ANY(%s)", (list(CITIES),)).fetchall()
-    cities = [(r["lat"], r["lon"]) for r in city_rows]
-    weights = [CITIES[r["insee"]] for r in city_rows]
+    quarters = conn.execute("SELECT code, communes, centroid_lat, centroid_lon FROM qpv ORDER BY code").fetchall()
+    if geography == "cities":
+        city_rows = conn.execute("SELECT lat, lon, insee FROM communes WHERE insee = ANY(%s)",
+                                 (list(CITIES),)).fetchall()  # fmt: skip
+        places = [(r["lat"], r["lon"]) for r in city_rows]
+        weights = [CITIES[r["insee"]] for r in city_rows]
+    else:
+        places = [(q["centroid_lat"], q["centroid_lon"]) for q in quarters]
+        weights = [1] * len(places)
     conn.execute("INSERT INTO sources (id, kind, label) VALUES ('bench', 'file', 'Banc d''essai')")
     with conn.cursor().copy("COPY companies (name, name_normalized, lee_member, eq2030, qpv_clause) FROM STDIN") as cp:
         for i in range(max(50, offers // 20)):
@@ -136,7 +162,7 @@ def generate(conn: psycopg.Connection, offers: int, candidates: int, model_id: s
             job = jobs[offer_jobs[i]]
             skills = rng.sample(job["skills"], min(4, len(job["skills"])))
             hours = rng.choice((35.0, 35.0, 35.0, 24.0, 28.0, 39.0, 20.0))
-            lat, lon = _place(rng, cities, weights, 9)
+            lat, lon = _place(rng, places, weights, 9)
             title = rng.choice(job["appellations"] or [job["label"]])
             missions = "Missions : " + "; ".join(skills) if rng.random() < 0.7 else ""
             description = f"{title}. {job['label']}. {missions}"
@@ -152,17 +178,21 @@ def generate(conn: psycopg.Connection, offers: int, candidates: int, model_id: s
     cand_jobs = nrng.choice(len(jobs), size=candidates, p=popularity)
     cnoise = nrng.normal(size=(candidates, 384)).astype(np.float32) * (NOISE / np.sqrt(384))
     cvectors = _unit(query[cand_jobs] + cnoise)
-    ccolumns = ("structure_id, reference, commune_insee, lat, lon, target_rome_codes, skills, licences, "
+    ccolumns = ("structure_id, reference, commune_insee, qpv_code, lat, lon, target_rome_codes, skills, licences, "
                 "max_commute_km, unavailable_schedules, part_time_only, desired_contracts, embedding, "
                 "embedding_model, consent_given_at")  # fmt: skip
     started = time.perf_counter()
     with conn.cursor().copy(f"COPY candidates ({ccolumns}) FROM STDIN") as cp:
         for i in range(candidates):
             job = jobs[cand_jobs[i]]
-            lat, lon = _place(rng, cities, weights, 7)
+            if geography == "cities":
+                lat, lon = _place(rng, places, weights, 7)
+                commune, qpv_code = "75056", None
+            else:
+                lat, lon, commune, qpv_code = _qpv_home(rng, quarters)
             childcare = rng.random() < 0.2
             cp.write_row((
-                rng.choice(structures), f"C{i}", "75056", lat, lon, [job["code"]],
+                rng.choice(structures), f"C{i}", commune, qpv_code, lat, lon, [job["code"]],
                 psycopg.types.json.Jsonb([{"label": s} for s in rng.sample(job["skills"], min(3, len(job["skills"])))]),
                 ["B"] if rng.random() < 0.4 else [], float(rng.choice((10, 15, 20, 30, 40))),
                 ["early", "late"] if childcare else [], childcare and rng.random() < 0.5,
@@ -339,7 +369,7 @@ def bare_retrieval(url: str, queries: list[OfferQuery], clients: int) -> list[fl
 
 
 # Offers passing a candidate's hard filters: the work of the exact plan. The issue's reference data had a median
-# of 187; this generator's cities are denser.
+# of 187; the `cities` geography's is ~686, the `qpv` geography's ~226.
 DENSITY_BUCKETS = ((0, 200), (201, 1000), (1001, 5000), (5001, None))
 
 
@@ -393,7 +423,8 @@ def recall_versus_exact(conn: psycopg.Connection, queries: list[OfferQuery]) -> 
     return float(np.mean(recalls)), float(np.percentile(recalls, 5)), underfilled, plans
 
 
-def build(conn: psycopg.Connection, settings: Settings, embedder, n_offers: int, n_candidates: int) -> list:
+def build(conn: psycopg.Connection, settings: Settings, embedder, n_offers: int, n_candidates: int,
+          geography: str) -> list:
     """Load the reference data, generate offers and candidates, build the indexes; print the times and sizes."""
     started = time.perf_counter()
     load_reference_data(conn, settings.reference_data_dir)
@@ -404,7 +435,7 @@ def build(conn: psycopg.Connection, settings: Settings, embedder, n_offers: int,
     for name in INDEXES:
         conn.execute(f"DROP INDEX {name.split()[0]}")
     conn.commit()
-    offers_s, candidates_s, structures = generate(conn, n_offers, n_candidates, embedder.model_id, centres)
+    offers_s, candidates_s, structures = generate(conn, n_offers, n_candidates, embedder.model_id, centres, geography)
     print(f"wrote {n_offers} offers in {offers_s:.1f} s and {n_candidates} candidates in "
           f"{candidates_s:.1f} s")  # fmt: skip
     conn.execute("SET maintenance_work_mem = '1GB'")
@@ -437,6 +468,9 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="keep the generated database in this folder and reuse it on the next run "
                              "(build times are then not measured again)")  # fmt: skip
+    parser.add_argument("--geography", choices=GEOGRAPHIES, default="cities",
+                        help="where offers and candidates are placed: " + "; ".join(
+                            f"{name}: {what}" for name, what in GEOGRAPHIES.items()))  # fmt: skip
     parser.add_argument("--build-only", action="store_true", help="stop after the build and the recall check")
     parser.add_argument("--api-workers", type=int, default=1,
                         help="uvicorn worker processes serving the API (1: `maillage serve`, one process whose "
@@ -445,6 +479,7 @@ def main() -> None:
     n_offers, n_candidates = int(100_000 * args.scale), int(50_000 * args.scale)
     settings = Settings()
     print(f"machine: {os.cpu_count()} CPU cores, shared with other work; synthetic vectors (see the docstring)")
+    print(f"geography: {args.geography} ({GEOGRAPHIES[args.geography]})")
     if args.api_workers > 1:
         print(f"API served by {args.api_workers} uvicorn worker processes")
     embedder = load_embedder(Settings(env="test"))
@@ -460,6 +495,12 @@ def main() -> None:
                 reuse = c.execute("SELECT 1 FROM pg_database WHERE datname = 'bench'").fetchone() is not None
                 if not reuse:
                     c.execute("CREATE DATABASE bench")
+                    # The database remembers its geography, so that a reused one is never measured as another.
+                    c.execute(sql.SQL("COMMENT ON DATABASE bench IS {}").format(f"geography={args.geography}"))
+                built_as = c.execute(BENCH_GEOGRAPHY).fetchone()[0] or "geography=cities"  # built before the option
+                if built_as != f"geography={args.geography}":
+                    raise SystemExit(f"{pgdata} was built with {built_as}, not geography={args.geography}: "
+                                     "choose another --data-dir")  # fmt: skip
             url = server.get_uri("bench")
             upgrade(url)
             with connect(url) as conn:
@@ -470,7 +511,7 @@ def main() -> None:
                     print(f"reusing the database in {pgdata} (build times not measured again)")
                     structures = [r["id"] for r in conn.execute("SELECT id FROM structures ORDER BY name")]
                 else:
-                    structures = build(conn, settings, embedder, n_offers, n_candidates)
+                    structures = build(conn, settings, embedder, n_offers, n_candidates, args.geography)
                 # Sampled by seed, so that runs on a reused database send the same requests.
                 conn.execute("SELECT setseed(0.5)")
                 cand = conn.execute("SELECT id, structure_id FROM candidates ORDER BY random() LIMIT %s",
