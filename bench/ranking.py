@@ -66,6 +66,7 @@ GEOGRAPHIES = {
     "cities": "offers and candidates clustered around 32 large cities, Paris and its inner suburbs 28 % of them",
     "qpv": "candidates live in a priority neighbourhood (QPV), offers are clustered around the 1,584 QPV",
 }
+QPV_HOME_SPREAD_KM = 1.0  # a QPV spans ~1–2 km: its residents live within about that of its centroid
 BENCH_GEOGRAPHY = "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = 'bench'"
 CONTRACTS = ("CDI", "CDD", "MIS", "APPRENTISSAGE", "IAE", "SAI")
 CONTRACT_WEIGHTS = (0.45, 0.27, 0.12, 0.08, 0.05, 0.03)
@@ -117,9 +118,8 @@ def _place(rng: random.Random, centres: list[tuple[float, float]], weights: list
 def _qpv_home(rng: random.Random, quarters: list[dict]) -> tuple[float, float, str, str]:
     """A QPV resident's place: near the centroid of a priority neighbourhood, with its commune and code."""
     q = rng.choice(quarters)
-    spread_km = 1.0
-    lat = q["centroid_lat"] + rng.gauss(0, spread_km) / 111.0
-    lon = q["centroid_lon"] + rng.gauss(0, spread_km) / 75.0
+    lat = q["centroid_lat"] + rng.gauss(0, QPV_HOME_SPREAD_KM) / 111.0
+    lon = q["centroid_lon"] + rng.gauss(0, QPV_HOME_SPREAD_KM) / 75.0
     return lat, lon, q["communes"][0], q["code"]
 
 
