@@ -63,7 +63,7 @@ CITIES = {
 }  # fmt: skip
 # Where offers and candidates are placed (`--geography`).
 GEOGRAPHIES = {
-    "cities": "offers and candidates clustered around 32 large cities, Paris and its inner suburbs 28 % of them",
+    "cities": "offers and candidates clustered around 32 large cities (Paris and inner suburbs: 28 % of the weight)",
     "qpv": "candidates live in a priority neighbourhood (QPV), offers are clustered around the 1,584 QPV",
 }
 QPV_HOME_SPREAD_KM = 1.0  # a QPV spans ~1–2 km: its residents live within about that of its centroid
@@ -129,13 +129,14 @@ def generate(conn: psycopg.Connection, offers: int, candidates: int, model_id: s
     rng = random.Random(seed)
     nrng = np.random.default_rng(seed)
     jobs, passage, query = centres["jobs"], centres["passage"], centres["query"]
-    quarters = conn.execute("SELECT code, communes, centroid_lat, centroid_lon FROM qpv ORDER BY code").fetchall()
+    quarters = []
     if geography == "cities":
         city_rows = conn.execute("SELECT lat, lon, insee FROM communes WHERE insee = ANY(%s)",
                                  (list(CITIES),)).fetchall()  # fmt: skip
         places = [(r["lat"], r["lon"]) for r in city_rows]
         weights = [CITIES[r["insee"]] for r in city_rows]
     else:
+        quarters = conn.execute("SELECT code, communes, centroid_lat, centroid_lon FROM qpv ORDER BY code").fetchall()
         places = [(q["centroid_lat"], q["centroid_lon"]) for q in quarters]
         weights = [1] * len(places)
     conn.execute("INSERT INTO sources (id, kind, label) VALUES ('bench', 'file', 'Banc d''essai')")
