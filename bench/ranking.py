@@ -107,19 +107,22 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.linalg.norm(v, axis=-1, keepdims=True)
 
 
+def _around(rng: random.Random, lat: float, lon: float, spread_km: float) -> tuple[float, float]:
+    return lat + rng.gauss(0, spread_km) / 111.0, lon + rng.gauss(0, spread_km) / 75.0
+
+
 def _place(rng: random.Random, centres: list[tuple[float, float]], weights: list[int], spread_km: float):
     if rng.random() < 0.12:  # some offers and people far from any centre
         lat, lon = rng.uniform(43.3, 50.5), rng.uniform(-1.5, 7.5)
     else:
         lat, lon = rng.choices(centres, weights)[0]
-    return lat + rng.gauss(0, spread_km) / 111.0, lon + rng.gauss(0, spread_km) / 75.0
+    return _around(rng, lat, lon, spread_km)
 
 
 def _qpv_home(rng: random.Random, quarters: list[dict]) -> tuple[float, float, str, str]:
     """A QPV resident's place: near the centroid of a priority neighbourhood, with its commune and code."""
     q = rng.choice(quarters)
-    lat = q["centroid_lat"] + rng.gauss(0, QPV_HOME_SPREAD_KM) / 111.0
-    lon = q["centroid_lon"] + rng.gauss(0, QPV_HOME_SPREAD_KM) / 75.0
+    lat, lon = _around(rng, q["centroid_lat"], q["centroid_lon"], QPV_HOME_SPREAD_KM)
     return lat, lon, q["communes"][0], q["code"]
 
 
